@@ -1,0 +1,341 @@
+"""In-memory repositories.
+
+They keep copies, never the caller's objects, so a use case that forgets ``update`` loses its
+change here exactly as it would in a database. Each enforces the guarantees the database
+enforces with constraints (unique email, one profile per user, no overlapping active booking,
+no overlapping window, one record per appointment), raising the same domain errors.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from healthcare.application.ports import (
+    AppointmentFilter,
+    AuditFilter,
+    AvailabilityFilter,
+    Page,
+    PageRequest,
+    PatientFilter,
+    RecordFilter,
+)
+from healthcare.domain.actor import Actor
+from healthcare.domain.appointments import ACTIVE, Appointment, Status
+from healthcare.domain.audit import AuditEvent
+from healthcare.domain.availability import Availability
+from healthcare.domain.errors import (
+    DuplicateEmail,
+    OverlappingAvailability,
+    PatientDoubleBooked,
+    ProfileAlreadyExists,
+    RecordAlreadyExists,
+    SlotUnavailable,
+)
+from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.records import MedicalRecord
+from healthcare.domain.time import Interval
+
+E = TypeVar("E", bound=Any)
+
+
+class Table(dict[int, Any]):
+    """Rows of one kind by id, with the id sequence; copied whole at the start of a transaction."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_id = 0
+
+
+class _Repository(Generic[E]):
+    table_name: str
+
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self._tables = tables
+
+    @property
+    def _rows(self) -> Table:
+        return self._tables[self.table_name]
+
+    def _check(self, entity: E) -> None:
+        """Storage guarantees; overridden where the database has a constraint."""
+
+    def add(self, entity: E) -> E:
+        stored = copy.deepcopy(entity)
+        self._check(stored)
+        self._rows.last_id += 1
+        stored.id = self._rows.last_id
+        self._rows[stored.id] = stored
+        entity.id = stored.id
+        return copy.deepcopy(stored)
+
+    def get(self, entity_id: int) -> E | None:
+        found = self._rows.get(entity_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    def update(self, entity: E) -> None:
+        if entity.id not in self._rows:
+            raise KeyError(entity.id)
+        stored = copy.deepcopy(entity)
+        self._check(stored)
+        self._rows[stored.id] = stored
+
+    def delete(self, entity_id: int) -> None:
+        self._rows.pop(entity_id, None)
+
+    def _others(self, entity: E) -> Iterable[E]:
+        return (row for row in self._rows.values() if row.id != entity.id)
+
+    def _page(
+        self,
+        request: PageRequest,
+        keep: Callable[[E], bool] = lambda _: True,
+        order: Callable[[E], Any] = lambda row: row.id,
+        reverse: bool = False,
+    ) -> Page[E]:
+        rows = sorted((r for r in self._rows.values() if keep(r)), key=order, reverse=reverse)
+        chosen = rows[request.offset : request.offset + request.page_size]
+        return Page(items=[copy.deepcopy(r) for r in chosen], total=len(rows), request=request)
+
+
+class InMemoryUserRepository(_Repository[User]):
+    table_name = "users"
+
+    def _check(self, entity: User) -> None:
+        if any(other.email == entity.email for other in self._others(entity)):
+            raise DuplicateEmail()
+
+    def get_by_email(self, email: str) -> User | None:
+        email = email.strip().lower()
+        return next((copy.deepcopy(u) for u in self._rows.values() if u.email == email), None)
+
+    def list(self, page: PageRequest, role: Role | None = None) -> Page[User]:
+        return self._page(page, lambda u: role is None or u.role is role)
+
+    def get_actor(self, user_id: int) -> Actor | None:
+        user = self._rows.get(user_id)
+        if user is None or not user.is_active:
+            return None
+        doctor = next((d for d in self._tables["doctors"].values() if d.user_id == user_id), None)
+        patient = next((p for p in self._tables["patients"].values() if p.user_id == user_id), None)
+        return Actor(
+            user_id=user.id,
+            role=user.role,
+            doctor_id=doctor.id if doctor else None,
+            patient_id=patient.id if patient else None,
+        )
+
+
+class _ProfileRepository(_Repository[E]):
+    kind: str
+
+    def _check(self, entity: E) -> None:
+        if any(other.user_id == entity.user_id for other in self._others(entity)):
+            raise ProfileAlreadyExists(self.kind)
+
+    def get_by_user(self, user_id: int) -> E | None:
+        return next(
+            (copy.deepcopy(p) for p in self._rows.values() if p.user_id == user_id), None
+        )
+
+
+class InMemoryDoctorRepository(_ProfileRepository[Doctor]):
+    table_name = "doctors"
+    kind = "doctor"
+
+    def list(self, page: PageRequest, specialization: str | None = None) -> Page[Doctor]:
+        wanted = specialization.casefold() if specialization else None
+        return self._page(page, lambda d: wanted is None or d.specialization.casefold() == wanted)
+
+    def is_referenced(self, doctor_id: int) -> bool:
+        return any(a.doctor_id == doctor_id for a in self._tables["appointments"].values()) or any(
+            r.doctor_id == doctor_id for r in self._tables["records"].values()
+        )
+
+    def delete(self, entity_id: int) -> None:
+        super().delete(entity_id)
+        availabilities = self._tables["availabilities"]
+        for window_id in [w.id for w in availabilities.values() if w.doctor_id == entity_id]:
+            del availabilities[window_id]
+
+
+class InMemoryPatientRepository(_ProfileRepository[Patient]):
+    table_name = "patients"
+    kind = "patient"
+
+    def list(self, page: PageRequest, where: PatientFilter = PatientFilter()) -> Page[Patient]:
+        seen: set[int] | None = None
+        if where.seen_by_doctor_id is not None:
+            seen = {
+                a.patient_id
+                for a in self._tables["appointments"].values()
+                if a.doctor_id == where.seen_by_doctor_id
+            }
+
+        def keep(p: Patient) -> bool:
+            return (where.patient_id is None or p.id == where.patient_id) and (
+                seen is None or p.id in seen
+            )
+
+        return self._page(page, keep)
+
+
+class InMemoryAvailabilityRepository(_Repository[Availability]):
+    table_name = "availabilities"
+
+    def _check(self, entity: Availability) -> None:
+        if self.overlapping(entity.doctor_id, entity.interval, exclude_id=entity.id):
+            raise OverlappingAvailability()
+
+    def list(
+        self, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()
+    ) -> Page[Availability]:
+        def keep(w: Availability) -> bool:
+            return (
+                (where.doctor_id is None or w.doctor_id == where.doctor_id)
+                and (where.start is None or w.end > where.start)
+                and (where.end is None or w.start < where.end)
+            )
+
+        return self._page(page, keep, order=lambda w: (w.start, w.id))
+
+    def overlapping(
+        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
+    ) -> list[Availability]:
+        found = [
+            w
+            for w in self._rows.values()
+            if w.doctor_id == doctor_id and w.id != exclude_id and w.interval.overlaps(interval)
+        ]
+        return [copy.deepcopy(w) for w in sorted(found, key=lambda w: w.start)]
+
+
+class InMemoryAppointmentRepository(_Repository[Appointment]):
+    table_name = "appointments"
+
+    def _check(self, entity: Appointment) -> None:
+        if not entity.is_active:
+            return
+        if self.active_overlapping(entity.interval, doctor_id=entity.doctor_id, exclude_id=entity.id):
+            raise SlotUnavailable()
+        if self.active_overlapping(
+            entity.interval, patient_id=entity.patient_id, exclude_id=entity.id
+        ):
+            raise PatientDoubleBooked()
+
+    def list(
+        self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()
+    ) -> Page[Appointment]:
+        def keep(a: Appointment) -> bool:
+            return (
+                (where.doctor_id is None or a.doctor_id == where.doctor_id)
+                and (where.patient_id is None or a.patient_id == where.patient_id)
+                and (where.status is None or a.status == where.status)
+                and (where.start is None or a.start >= where.start)
+                and (where.end is None or a.start < where.end)
+            )
+
+        return self._page(page, keep, order=lambda a: (a.start, a.id))
+
+    def active_overlapping(
+        self,
+        interval: Interval,
+        *,
+        doctor_id: int | None = None,
+        patient_id: int | None = None,
+        exclude_id: int | None = None,
+    ) -> list[Appointment]:
+        found = [
+            a
+            for a in self._rows.values()
+            if a.status in ACTIVE
+            and a.id != exclude_id
+            and (doctor_id is None or a.doctor_id == doctor_id)
+            and (patient_id is None or a.patient_id == patient_id)
+            and a.interval.overlaps(interval)
+        ]
+        return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
+
+    def exists_between(self, doctor_id: int, patient_id: int) -> bool:
+        return any(
+            a.doctor_id == doctor_id and a.patient_id == patient_id for a in self._rows.values()
+        )
+
+    def confirmed_ended_before(self, cutoff: datetime, limit: int) -> list[Appointment]:
+        found = [a for a in self._rows.values() if a.status is Status.CONFIRMED and a.end < cutoff]
+        found.sort(key=lambda a: (a.end, a.id))
+        return [copy.deepcopy(a) for a in found[:limit]]
+
+
+class InMemoryMedicalRecordRepository(_Repository[MedicalRecord]):
+    table_name = "records"
+
+    def _check(self, entity: MedicalRecord) -> None:
+        if any(r.appointment_id == entity.appointment_id for r in self._others(entity)):
+            raise RecordAlreadyExists()
+
+    def get_by_appointment(self, appointment_id: int) -> MedicalRecord | None:
+        return next(
+            (copy.deepcopy(r) for r in self._rows.values() if r.appointment_id == appointment_id),
+            None,
+        )
+
+    def list(self, page: PageRequest, where: RecordFilter = RecordFilter()) -> Page[MedicalRecord]:
+        seen: set[int] | None = None
+        if where.visible_to_doctor_id is not None:
+            seen = {
+                a.patient_id
+                for a in self._tables["appointments"].values()
+                if a.doctor_id == where.visible_to_doctor_id
+            }
+
+        def keep(r: MedicalRecord) -> bool:
+            return (
+                (where.patient_id is None or r.patient_id == where.patient_id)
+                and (where.doctor_id is None or r.doctor_id == where.doctor_id)
+                and (where.appointment_id is None or r.appointment_id == where.appointment_id)
+                and (seen is None or r.patient_id in seen or r.doctor_id == where.visible_to_doctor_id)
+            )
+
+        return self._page(page, keep)
+
+
+class InMemoryAuditRepository(_Repository[AuditEvent]):
+    table_name = "audit"
+
+    def add_many(self, events: Sequence[AuditEvent]) -> None:
+        for event in events:
+            self.add(event)
+
+    def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]:
+        def keep(e: AuditEvent) -> bool:
+            return (
+                (where.actor_id is None or e.actor_id == where.actor_id)
+                and (where.patient_id is None or e.patient_id == where.patient_id)
+                and (where.resource is None or e.resource == where.resource)
+                and (where.action is None or e.action == where.action)
+                and (where.outcome is None or e.outcome == where.outcome)
+                and (where.start is None or e.at >= where.start)
+                and (where.end is None or e.at < where.end)
+            )
+
+        return self._page(page, keep, order=lambda e: e.id, reverse=True)
+
+
+class InMemoryTokenRevocations:
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self._rows = tables["revocations"]
+
+    def revoke(self, key: str, expires_at: datetime) -> None:
+        self._rows.setdefault(key, expires_at)  # type: ignore[call-overload]
+
+    def any_revoked(self, keys: Sequence[str]) -> bool:
+        return any(key in self._rows for key in keys)
+
+    def purge_expired(self, now: datetime) -> int:
+        expired = [key for key, expires_at in self._rows.items() if expires_at <= now]
+        for key in expired:
+            del self._rows[key]
+        return len(expired)

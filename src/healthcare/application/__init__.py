@@ -1,0 +1,1 @@
+"""Use cases on repository ports. Imports no framework: no Flask, no SQLAlchemy."""

@@ -1,0 +1,151 @@
+"""Commands: the inputs of the write use cases, named as verbs.
+
+Partial updates use :data:`UNSET` for "not given", so ``None`` can still mean "clear this".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any, Final
+
+
+class _Unset:
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = _Unset()
+
+
+def given(command: object) -> dict[str, Any]:
+    """The fields of a partial-update command that were actually given."""
+    return {
+        f.name: getattr(command, f.name)
+        for f in fields(command)  # type: ignore[arg-type]
+        if getattr(command, f.name) is not UNSET
+    }
+
+
+@dataclass(frozen=True)
+class RegisterPatient:
+    email: str
+    password: str
+    name: str
+    phone: str = ""
+    insurance_id: str = ""
+    date_of_birth: date | None = None
+
+
+@dataclass(frozen=True)
+class CreateUser:
+    email: str
+    password: str
+    role: str
+    #: With a doctor or patient role, also create the profile under this name.
+    name: str | None = None
+    specialization: str = "General Practice"
+
+
+@dataclass(frozen=True)
+class UpdateUser:
+    is_active: bool | Any = UNSET
+    email: str | Any = UNSET
+    password: str | Any = UNSET
+
+
+@dataclass(frozen=True)
+class CreateDoctor:
+    user_id: int
+    name: str
+    specialization: str
+    appointment_minutes: int = 30
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class UpdateDoctor:
+    name: str | Any = UNSET
+    specialization: str | Any = UNSET
+    appointment_minutes: int | Any = UNSET
+    timezone: str | Any = UNSET
+
+
+@dataclass(frozen=True)
+class CreatePatient:
+    user_id: int
+    name: str
+    email: str
+    phone: str = ""
+    insurance_id: str = ""
+    date_of_birth: date | None = None
+
+
+@dataclass(frozen=True)
+class UpdatePatient:
+    name: str | Any = UNSET
+    email: str | Any = UNSET
+    phone: str | Any = UNSET
+    insurance_id: str | Any = UNSET
+    date_of_birth: date | None | Any = UNSET
+
+
+@dataclass(frozen=True)
+class CreateAvailability:
+    start: datetime
+    end: datetime
+    #: Omitted by a doctor: their own profile.
+    doctor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdateAvailability:
+    start: datetime | Any = UNSET
+    end: datetime | Any = UNSET
+
+
+@dataclass(frozen=True)
+class BookAppointment:
+    doctor_id: int
+    start: datetime
+    #: Omitted by a patient: themself. Required from an admin.
+    patient_id: int | None = None
+    reason: str = ""
+    #: Rule 5: only "pending" is accepted.
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateAppointment:
+    """A partial update: a new ``start`` reschedules, a ``status`` runs that lifecycle action."""
+
+    start: datetime | Any = UNSET
+    reason: str | Any = UNSET
+    status: str | Any = UNSET
+    cancellation_reason: str | None | Any = UNSET
+
+
+@dataclass(frozen=True)
+class WriteMedicalRecord:
+    appointment_id: int
+    diagnosis: str
+    treatment: str = ""
+    notes: str = ""
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviseMedicalRecord:
+    diagnosis: str | Any = UNSET
+    treatment: str | Any = UNSET
+    notes: str | Any = UNSET

@@ -1,0 +1,231 @@
+"""Ports: what the use cases need from the outside world, as Protocols.
+
+Repositories return domain entities (copies: changing one changes nothing until ``update``).
+``add`` assigns the id; ``add`` and ``update`` raise the matching domain error when a uniqueness
+or no-overlap guarantee is broken, because the storage enforces those guarantees itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from healthcare.domain.actor import Actor
+from healthcare.domain.appointments import Appointment, Status
+from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
+from healthcare.domain.availability import Availability
+from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.records import MedicalRecord
+from healthcare.domain.time import Interval
+
+T = TypeVar("T")
+
+
+class StorageUnavailable(Exception):
+    """The storage cannot be reached right now (restart, failover); the caller may retry.
+
+    Adapters raise it instead of their driver's connection errors, so entrypoints can answer
+    503 with Retry-After without knowing which database is behind the ports.
+    """
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    def __post_init__(self) -> None:
+        from healthcare.domain.errors import InvalidInput
+
+        if self.page < 1:
+            raise InvalidInput("page starts at 1.", {"page": ["Must be at least 1."]})
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise InvalidInput(
+                f"page_size is between 1 and {MAX_PAGE_SIZE}.",
+                {"page_size": [f"Must be between 1 and {MAX_PAGE_SIZE}."]},
+            )
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    request: PageRequest = field(default_factory=PageRequest)
+
+    @classmethod
+    def empty(cls, request: PageRequest) -> Page[T]:
+        return cls(items=[], total=0, request=request)
+
+
+# -- filters: the service fills the ownership fields from the actor ---------------------------
+
+
+@dataclass(frozen=True)
+class AppointmentFilter:
+    doctor_id: int | None = None
+    patient_id: int | None = None
+    status: Status | None = None
+    #: Appointments starting at or after ``start`` and before ``end``.
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AvailabilityFilter:
+    doctor_id: int | None = None
+    #: Windows overlapping [start, end).
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PatientFilter:
+    #: Only patients who have (had) an appointment with this doctor.
+    seen_by_doctor_id: int | None = None
+    #: Only this patient (a patient listing themself).
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    patient_id: int | None = None
+    doctor_id: int | None = None
+    appointment_id: int | None = None
+    #: Only records about patients who have (had) an appointment with this doctor.
+    visible_to_doctor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_id: int | None = None
+    patient_id: int | None = None
+    resource: Resource | None = None
+    action: Action | None = None
+    outcome: Outcome | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+# -- repositories ----------------------------------------------------------------------------
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> User: ...
+    def get(self, user_id: int) -> User | None: ...
+    def get_by_email(self, email: str) -> User | None: ...
+    def update(self, user: User) -> None: ...
+    def list(self, page: PageRequest, role: Role | None = None) -> Page[User]: ...
+
+    def get_actor(self, user_id: int) -> Actor | None:
+        """The active user ``user_id`` with their profile ids, in one look-up; None if inactive."""
+        ...
+
+
+class DoctorRepository(Protocol):
+    def add(self, doctor: Doctor) -> Doctor: ...
+    def get(self, doctor_id: int) -> Doctor | None: ...
+    def get_by_user(self, user_id: int) -> Doctor | None: ...
+    def update(self, doctor: Doctor) -> None: ...
+    def delete(self, doctor_id: int) -> None: ...
+    def list(self, page: PageRequest, specialization: str | None = None) -> Page[Doctor]: ...
+
+    def is_referenced(self, doctor_id: int) -> bool:
+        """Whether appointments or medical records still name this doctor."""
+        ...
+
+
+class PatientRepository(Protocol):
+    def add(self, patient: Patient) -> Patient: ...
+    def get(self, patient_id: int) -> Patient | None: ...
+    def get_by_user(self, user_id: int) -> Patient | None: ...
+    def update(self, patient: Patient) -> None: ...
+    def list(self, page: PageRequest, where: PatientFilter = PatientFilter()) -> Page[Patient]: ...
+
+
+class AvailabilityRepository(Protocol):
+    def add(self, window: Availability) -> Availability: ...
+    def get(self, window_id: int) -> Availability | None: ...
+    def update(self, window: Availability) -> None: ...
+    def delete(self, window_id: int) -> None: ...
+    def list(self, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()) -> Page[Availability]: ...
+
+    def overlapping(
+        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
+    ) -> list[Availability]:
+        """The doctor's windows overlapping ``interval``, ordered by start."""
+        ...
+
+
+class AppointmentRepository(Protocol):
+    def add(self, appointment: Appointment) -> Appointment: ...
+    def get(self, appointment_id: int) -> Appointment | None: ...
+    def update(self, appointment: Appointment) -> None: ...
+    def list(self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()) -> Page[Appointment]: ...
+
+    def active_overlapping(
+        self,
+        interval: Interval,
+        *,
+        doctor_id: int | None = None,
+        patient_id: int | None = None,
+        exclude_id: int | None = None,
+    ) -> list[Appointment]:
+        """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``."""
+        ...
+
+    def exists_between(self, doctor_id: int, patient_id: int) -> bool:
+        """Whether the doctor has (had) any appointment with the patient."""
+        ...
+
+    def confirmed_ended_before(self, cutoff: datetime, limit: int) -> list[Appointment]:
+        """Confirmed appointments whose end is before ``cutoff``, oldest first."""
+        ...
+
+
+class MedicalRecordRepository(Protocol):
+    def add(self, record: MedicalRecord) -> MedicalRecord: ...
+    def get(self, record_id: int) -> MedicalRecord | None: ...
+    def get_by_appointment(self, appointment_id: int) -> MedicalRecord | None: ...
+    def update(self, record: MedicalRecord) -> None: ...
+    def list(self, page: PageRequest, where: RecordFilter = RecordFilter()) -> Page[MedicalRecord]: ...
+
+
+class AuditRepository(Protocol):
+    def add_many(self, events: Sequence[AuditEvent]) -> None: ...
+    def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]: ...
+
+
+class TokenRevocations(Protocol):
+    """Revoked token ids and token families, shared by every process through the database."""
+
+    def revoke(self, key: str, expires_at: datetime) -> None:
+        """Idempotent: revoking a revoked key changes nothing."""
+        ...
+
+    def any_revoked(self, keys: Sequence[str]) -> bool: ...
+
+    def purge_expired(self, now: datetime) -> int: ...
+
+
+# -- other ports -----------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware UTC."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...

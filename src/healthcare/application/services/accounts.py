@@ -1,0 +1,200 @@
+"""Accounts: sign-up, sign-in, the acting user, user administration, token revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from healthcare.application.commands import CreateUser, RegisterPatient, UpdateUser, given
+from healthcare.application.ports import Clock, Page, PageRequest, PasswordHasher
+from healthcare.application.services.base import Service, not_found
+from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from healthcare.domain.actor import Actor
+from healthcare.domain.audit import Action, Resource
+from healthcare.domain.errors import (
+    AuthenticationFailed,
+    DuplicateEmail,
+    InactiveUser,
+    InvalidCredentials,
+    InvalidInput,
+)
+from healthcare.domain.model import Doctor, Patient, Role, User
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+
+
+def check_password_strength(password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput(
+            f"A password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+            {"password": [f"Must have {PASSWORD_MIN} to {PASSWORD_MAX} characters."]},
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user with their profile, as ``/api/auth/me/`` shows it."""
+
+    user: User
+    doctor: Doctor | None = None
+    patient: Patient | None = None
+
+
+class AccountService(Service):
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher):
+        super().__init__(uow_factory, clock)
+        self.hasher = hasher
+        # Verifying against a real hash when the email is unknown keeps sign-in time constant,
+        # so response time does not tell which emails have accounts.
+        self._dummy_hash = hasher.hash("not-a-real-password")
+
+    # -- sign-up and sign-in ---------------------------------------------------------------
+
+    def register_patient(self, command: RegisterPatient) -> Account:
+        check_password_strength(command.password)
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            user = self._add_user(uow, command.email, command.password, Role.PATIENT, now)
+            patient = Patient(
+                user_id=user.id,  # type: ignore[arg-type]
+                name=command.name,
+                email=user.email,
+                phone=command.phone,
+                insurance_id=command.insurance_id,
+                date_of_birth=command.date_of_birth,
+            )
+            patient.validate(today=now.date())
+            patient = uow.patients.add(patient)
+            actor = Actor(user.id, Role.PATIENT, patient_id=patient.id)
+            self.audit(uow, actor, Action.CREATE, Resource.PATIENT, [(patient.id, patient.id)])
+            uow.commit()
+        return Account(user=user, patient=patient)
+
+    def authenticate(self, email: str, password: str) -> User:
+        with self.uow_factory() as uow:
+            try:
+                user = uow.users.get_by_email(email.strip().lower())
+            except InvalidInput:
+                user = None
+            if user is None:
+                self.hasher.verify(self._dummy_hash, password)
+                raise InvalidCredentials()
+            if not self.hasher.verify(user.password_hash, password):
+                raise InvalidCredentials()
+            if not user.is_active:
+                raise InactiveUser()
+            if self.hasher.needs_rehash(user.password_hash):
+                user.password_hash = self.hasher.hash(password)
+                uow.users.update(user)
+                uow.commit()
+        return user
+
+    def actor_for(self, user_id: int) -> Actor:
+        """The acting user behind a token; refused at once once deactivated or deleted."""
+        with self.uow_factory() as uow:
+            actor = uow.users.get_actor(user_id)
+        if actor is None:
+            raise AuthenticationFailed("This account no longer exists or is deactivated.")
+        return actor
+
+    def account(self, actor: Actor) -> Account:
+        with self.uow_factory() as uow:
+            user = uow.users.get(actor.user_id) if actor.user_id is not None else None
+            if user is None:
+                raise not_found("User")
+            doctor = uow.doctors.get(actor.doctor_id) if actor.doctor_id else None
+            patient = uow.patients.get(actor.patient_id) if actor.patient_id else None
+        return Account(user=user, doctor=doctor, patient=patient)
+
+    # -- user administration (admin) -------------------------------------------------------
+
+    def create_user(self, actor: Actor, command: CreateUser) -> Account:
+        actor.require_role(Role.ADMIN)
+        try:
+            role = Role(command.role)
+        except ValueError:
+            raise InvalidInput(
+                "role is patient, doctor or admin.", {"role": ["Not a valid role."]}
+            ) from None
+        check_password_strength(command.password)
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            user = self._add_user(uow, command.email, command.password, role, now)
+            doctor = patient = None
+            if command.name and role is Role.DOCTOR:
+                doctor = uow.doctors.add(
+                    Doctor(user_id=user.id, name=command.name, specialization=command.specialization)  # type: ignore[arg-type]
+                )
+            elif command.name and role is Role.PATIENT:
+                patient = uow.patients.add(
+                    Patient(user_id=user.id, name=command.name, email=user.email)  # type: ignore[arg-type]
+                )
+                self.audit(uow, actor, Action.CREATE, Resource.PATIENT, [(patient.id, patient.id)])
+            uow.commit()
+        return Account(user=user, doctor=doctor, patient=patient)
+
+    def get_user(self, actor: Actor, user_id: int) -> User:
+        actor.require_role(Role.ADMIN)
+        with self.uow_factory() as uow:
+            user = uow.users.get(user_id)
+        if user is None:
+            raise not_found("User")
+        return user
+
+    def list_users(self, actor: Actor, page: PageRequest, role: Role | None = None) -> Page[User]:
+        actor.require_role(Role.ADMIN)
+        with self.uow_factory() as uow:
+            return uow.users.list(page, role=role)
+
+    def update_user(self, actor: Actor, user_id: int, command: UpdateUser) -> User:
+        actor.require_role(Role.ADMIN)
+        changes = given(command)
+        with self.uow_factory() as uow:
+            user = uow.users.get(user_id)
+            if user is None:
+                raise not_found("User")
+            if "is_active" in changes:
+                if user.id == actor.user_id and not changes["is_active"]:
+                    raise InvalidInput(
+                        "You cannot deactivate your own account.",
+                        {"is_active": ["Not on your own account."]},
+                    )
+                user.is_active = bool(changes["is_active"])
+            if "email" in changes:
+                user.email = changes["email"]
+                user.__post_init__()
+                other = uow.users.get_by_email(user.email)
+                if other is not None and other.id != user.id:
+                    raise DuplicateEmail()
+            if "password" in changes:
+                check_password_strength(changes["password"])
+                user.password_hash = self.hasher.hash(changes["password"])
+            uow.users.update(user)
+            uow.commit()
+        return user
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def revoke(self, keys: Sequence[str], expires_at: datetime) -> None:
+        with self.uow_factory() as uow:
+            for key in keys:
+                uow.revocations.revoke(key, expires_at)
+            uow.commit()
+
+    def any_revoked(self, keys: Sequence[str]) -> bool:
+        with self.uow_factory() as uow:
+            return uow.revocations.any_revoked(keys)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _add_user(
+        self, uow: UnitOfWork, email: str, password: str, role: Role, now: datetime
+    ) -> User:
+        user = User(
+            email=email, password_hash=self.hasher.hash(password), role=role, created_at=now
+        )
+        if uow.users.get_by_email(user.email) is not None:
+            raise DuplicateEmail()
+        return uow.users.add(user)

@@ -1,0 +1,110 @@
+"""Availability windows: a doctor manages their own, an admin anyone's; all may read."""
+
+from __future__ import annotations
+
+from healthcare.application.commands import CreateAvailability, UpdateAvailability, given
+from healthcare.application.ports import AvailabilityFilter, Page, PageRequest
+from healthcare.application.services.base import Service, not_found
+from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.domain.actor import Actor
+from healthcare.domain.availability import (
+    Availability,
+    ensure_no_overlap,
+    ensure_still_covered,
+    validate_window,
+)
+from healthcare.domain.errors import InvalidInput, PermissionDenied
+from healthcare.domain.model import Doctor, Role
+from healthcare.domain.time import Interval
+
+
+class AvailabilityService(Service):
+    def create(self, actor: Actor, command: CreateAvailability) -> Availability:
+        actor.require_role(Role.DOCTOR, Role.ADMIN)
+        now = self.clock.now()
+        window = Interval(command.start, command.end)
+        with self.uow_factory() as uow:
+            doctor = self._managed_doctor(uow, actor, command.doctor_id)
+            validate_window(window, doctor.appointment_minutes, now)
+            ensure_no_overlap(window, uow.availabilities.overlapping(doctor.id, window))  # type: ignore[arg-type]
+            created = uow.availabilities.add(
+                Availability(doctor_id=doctor.id, start=window.start, end=window.end)  # type: ignore[arg-type]
+            )
+            uow.commit()
+        return created
+
+    def get(self, actor: Actor, window_id: int) -> Availability:
+        with self.uow_factory() as uow:
+            window = uow.availabilities.get(window_id)
+        if window is None:
+            raise not_found("Availability")
+        return window
+
+    def list(
+        self, actor: Actor, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()
+    ) -> Page[Availability]:
+        with self.uow_factory() as uow:
+            return uow.availabilities.list(page, where)
+
+    def update(self, actor: Actor, window_id: int, command: UpdateAvailability) -> Availability:
+        actor.require_role(Role.DOCTOR, Role.ADMIN)
+        changes = given(command)
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            window = self._owned_window(uow, actor, window_id)
+            doctor = uow.doctors.get(window.doctor_id)
+            assert doctor is not None
+            new = Interval(changes.get("start", window.start), changes.get("end", window.end))
+            validate_window(new, doctor.appointment_minutes, now if "start" in changes else None)
+            ensure_no_overlap(new, uow.availabilities.overlapping(doctor.id, new, exclude_id=window_id))  # type: ignore[arg-type]
+            self._ensure_appointments_kept(uow, window, replacement=new)
+            window.start, window.end = new.start, new.end
+            uow.availabilities.update(window)
+            uow.commit()
+        return window
+
+    def delete(self, actor: Actor, window_id: int) -> None:
+        actor.require_role(Role.DOCTOR, Role.ADMIN)
+        with self.uow_factory() as uow:
+            window = self._owned_window(uow, actor, window_id)
+            self._ensure_appointments_kept(uow, window, replacement=None)
+            uow.availabilities.delete(window_id)
+            uow.commit()
+
+    # -- rules that need the repositories ----------------------------------------------------
+
+    @staticmethod
+    def _managed_doctor(uow: UnitOfWork, actor: Actor, doctor_id: int | None) -> Doctor:
+        if actor.is_doctor:
+            if actor.doctor_id is None:
+                raise PermissionDenied("Your account has no doctor profile.")
+            if doctor_id is not None and doctor_id != actor.doctor_id:
+                raise PermissionDenied("A doctor manages only their own availability.")
+            doctor_id = actor.doctor_id
+        if doctor_id is None:
+            raise InvalidInput("Name the doctor.", {"doctor": ["Required."]})
+        doctor = uow.doctors.get(doctor_id)
+        if doctor is None:
+            raise not_found("Doctor")
+        return doctor
+
+    @staticmethod
+    def _owned_window(uow: UnitOfWork, actor: Actor, window_id: int) -> Availability:
+        window = uow.availabilities.get(window_id)
+        if window is None:
+            raise not_found("Availability")
+        if actor.is_doctor and window.doctor_id != actor.doctor_id:
+            raise PermissionDenied("A doctor manages only their own availability.")
+        return window
+
+    @staticmethod
+    def _ensure_appointments_kept(
+        uow: UnitOfWork, window: Availability, replacement: Interval | None
+    ) -> None:
+        old = window.interval
+        booked = uow.appointments.active_overlapping(old, doctor_id=window.doctor_id)
+        if not booked:
+            return
+        others = uow.availabilities.overlapping(window.doctor_id, old, exclude_id=window.id)
+        remaining = [w.interval for w in others] + ([replacement] if replacement else [])
+        ensure_still_covered(remaining, [a.interval for a in booked])

@@ -1,0 +1,59 @@
+"""What every service shares: the unit-of-work factory, the clock and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from healthcare.application.ports import Clock
+from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from healthcare.domain.actor import Actor
+from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
+from healthcare.domain.errors import NotFound
+
+
+class Service:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    def audit(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: Action,
+        resource: Resource,
+        subjects: Iterable[tuple[int | None, int | None]],
+        outcome: Outcome = Outcome.ALLOWED,
+    ) -> None:
+        """Record one event per ``(resource_id, patient_id)`` in the caller's transaction."""
+        now = self.clock.now()
+        events = [
+            AuditEvent(
+                at=now,
+                actor_id=actor.user_id,
+                action=action,
+                resource=resource,
+                resource_id=resource_id,
+                patient_id=patient_id,
+                outcome=outcome,
+            )
+            for resource_id, patient_id in subjects
+        ]
+        uow.audit.add_many(events)
+
+    def audit_denied(
+        self,
+        actor: Actor,
+        action: Action,
+        resource: Resource,
+        resource_id: int | None,
+        patient_id: int | None,
+    ) -> None:
+        """A refused attempt is recorded in its own transaction: the use case's rolls back."""
+        with self.uow_factory() as uow:
+            self.audit(uow, actor, action, resource, [(resource_id, patient_id)], Outcome.DENIED)
+            uow.commit()
+
+
+def not_found(kind: str) -> NotFound:
+    return NotFound(f"{kind} not found.")

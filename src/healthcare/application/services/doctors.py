@@ -1,0 +1,71 @@
+"""Doctor profiles: anyone signed in reads them; admins manage them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from healthcare.application.commands import CreateDoctor, UpdateDoctor, given
+from healthcare.application.ports import Page, PageRequest
+from healthcare.application.services.base import Service, not_found
+from healthcare.domain.actor import Actor
+from healthcare.domain.errors import InUse, InvalidInput, ProfileAlreadyExists
+from healthcare.domain.model import Doctor, Role
+
+
+class DoctorService(Service):
+    def create(self, actor: Actor, command: CreateDoctor) -> Doctor:
+        actor.require_role(Role.ADMIN)
+        doctor = Doctor(
+            user_id=command.user_id,
+            name=command.name,
+            specialization=command.specialization,
+            appointment_minutes=command.appointment_minutes,
+            timezone=command.timezone,
+        )
+        with self.uow_factory() as uow:
+            user = uow.users.get(command.user_id)
+            if user is None or user.role is not Role.DOCTOR:
+                raise InvalidInput(
+                    "user must be an existing doctor-role user.",
+                    {"user": ["Not a doctor-role user."]},
+                )
+            if uow.doctors.get_by_user(command.user_id) is not None:
+                raise ProfileAlreadyExists("doctor")
+            doctor = uow.doctors.add(doctor)
+            uow.commit()
+        return doctor
+
+    def get(self, actor: Actor, doctor_id: int) -> Doctor:
+        with self.uow_factory() as uow:
+            doctor = uow.doctors.get(doctor_id)
+        if doctor is None:
+            raise not_found("Doctor")
+        return doctor
+
+    def list(
+        self, actor: Actor, page: PageRequest, specialization: str | None = None
+    ) -> Page[Doctor]:
+        with self.uow_factory() as uow:
+            return uow.doctors.list(page, specialization=specialization)
+
+    def update(self, actor: Actor, doctor_id: int, command: UpdateDoctor) -> Doctor:
+        actor.require_role(Role.ADMIN)
+        with self.uow_factory() as uow:
+            doctor = uow.doctors.get(doctor_id)
+            if doctor is None:
+                raise not_found("Doctor")
+            doctor = replace(doctor, **given(command))  # replace() re-runs validation
+            uow.doctors.update(doctor)
+            uow.commit()
+        return doctor
+
+    def delete(self, actor: Actor, doctor_id: int) -> None:
+        """Refused while appointments or records name the doctor: history is never erased."""
+        actor.require_role(Role.ADMIN)
+        with self.uow_factory() as uow:
+            if uow.doctors.get(doctor_id) is None:
+                raise not_found("Doctor")
+            if uow.doctors.is_referenced(doctor_id):
+                raise InUse("The doctor has appointments or medical records; deactivate the user.")
+            uow.doctors.delete(doctor_id)
+            uow.commit()

@@ -1,0 +1,192 @@
+"""Appointments: booking rules and the lifecycle state machine.
+
+Who may act is checked before what state allows, so a patient trying to confirm hears "your role
+may not" (403) whatever the status, while a permitted actor on a final appointment hears 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from healthcare.domain.actor import Actor
+from healthcare.domain.errors import (
+    InPast,
+    InvalidInput,
+    OutsideAvailability,
+    PatientDoubleBooked,
+    PermissionDenied,
+    SlotUnavailable,
+    TransitionNotAllowed,
+)
+from healthcare.domain.model import Entity, Role, require_text
+from healthcare.domain.time import Interval, require_aware
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+#: Statuses that hold a slot: the doctor and the patient are busy during them.
+ACTIVE = frozenset({Status.PENDING, Status.CONFIRMED})
+FINAL = frozenset({Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW})
+
+REASON_MAX = 1000
+
+
+@dataclass(eq=False)
+class Appointment(Entity):
+    patient_id: int
+    doctor_id: int
+    start: datetime
+    end: datetime
+    created_at: datetime
+    updated_at: datetime
+    status: Status = Status.PENDING
+    reason: str = ""
+    cancellation_reason: str | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        interval = Interval(self.start, self.end)
+        self.start, self.end = interval.start, interval.end
+        self.status = Status(self.status)
+        self.reason = require_text(self.reason or "", "reason", REASON_MAX, allow_empty=True)
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.start, self.end)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    # -- visibility ------------------------------------------------------------------------
+
+    def visible_to(self, actor: Actor) -> bool:
+        if actor.is_admin:
+            return True
+        if actor.is_doctor:
+            return actor.doctor_id is not None and actor.doctor_id == self.doctor_id
+        return actor.patient_id is not None and actor.patient_id == self.patient_id
+
+    def _is_own_doctor(self, actor: Actor) -> bool:
+        return actor.is_doctor and actor.doctor_id == self.doctor_id
+
+    def _is_own_patient(self, actor: Actor) -> bool:
+        return actor.is_patient and actor.patient_id == self.patient_id
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def confirm(self, actor: Actor, now: datetime) -> None:
+        if not (actor.is_admin or self._is_own_doctor(actor)):
+            raise PermissionDenied("Only the appointment's doctor or an admin may confirm it.")
+        self._move(Status.CONFIRMED, {Status.PENDING}, now)
+
+    def cancel(self, actor: Actor, now: datetime, reason: str | None = None) -> None:
+        if not (actor.is_admin or self._is_own_doctor(actor) or self._is_own_patient(actor)):
+            raise PermissionDenied("You may not cancel this appointment.")
+        if actor.is_patient and now >= self.start and self.status in ACTIVE:
+            raise TransitionNotAllowed(
+                self.status, Status.CANCELLED, "a patient cancels only before it starts"
+            )
+        self._move(Status.CANCELLED, ACTIVE, now)
+        self.cancellation_reason = (
+            require_text(reason, "reason", REASON_MAX, allow_empty=True) if reason else None
+        ) or None
+
+    def complete(self, actor: Actor, now: datetime) -> None:
+        self._finish(actor, now, Status.COMPLETED)
+
+    def mark_no_show(self, actor: Actor, now: datetime) -> None:
+        self._finish(actor, now, Status.NO_SHOW)
+
+    def _finish(self, actor: Actor, now: datetime, target: Status) -> None:
+        if not (actor.is_admin or self._is_own_doctor(actor)):
+            raise PermissionDenied(f"Only the appointment's doctor or an admin may mark it {target}.")
+        if self.status is Status.CONFIRMED and now < self.start:
+            raise TransitionNotAllowed(self.status, target, "it has not started yet")
+        self._move(target, {Status.CONFIRMED}, now)
+
+    def reschedule(self, actor: Actor, new_slot: Interval, now: datetime) -> None:
+        """Move to ``new_slot``; the caller has checked it like a new booking (ignoring this one)."""
+        self.require_can_reschedule(actor)
+        self.start, self.end = new_slot.start, new_slot.end
+        self.status = Status.PENDING
+        self.updated_at = now
+
+    def require_can_reschedule(self, actor: Actor) -> None:
+        if not (actor.is_admin or self._is_own_patient(actor)):
+            raise PermissionDenied("Only the appointment's patient or an admin may reschedule it.")
+        if self.status not in ACTIVE:
+            raise TransitionNotAllowed(self.status, Status.PENDING, "only active ones move")
+
+    def change_reason(self, actor: Actor, reason: str, now: datetime) -> None:
+        if not (actor.is_admin or self._is_own_patient(actor)):
+            raise PermissionDenied("Only the appointment's patient or an admin may edit the reason.")
+        self.reason = require_text(reason, "reason", REASON_MAX, allow_empty=True)
+        self.updated_at = now
+
+    def _move(self, target: Status, allowed_from: Iterable[Status], now: datetime) -> None:
+        if self.status not in allowed_from:
+            raise TransitionNotAllowed(self.status, target)
+        self.status = target
+        self.updated_at = now
+
+
+# -- booking ---------------------------------------------------------------------------------
+
+
+def slot_for(start: datetime, appointment_minutes: int) -> Interval:
+    start = require_aware(start, "datetime")
+    return Interval(start, start + timedelta(minutes=appointment_minutes))
+
+
+def who_is_booked_for(actor: Actor, requested_patient_id: int | None) -> int:
+    """Rule 4: a patient books only for themself; an admin names the patient."""
+    if actor.is_patient:
+        if actor.patient_id is None:
+            raise PermissionDenied("Your account has no patient profile.")
+        if requested_patient_id is not None and requested_patient_id != actor.patient_id:
+            raise PermissionDenied("A patient books only for themself.")
+        return actor.patient_id
+    if actor.is_admin:
+        if requested_patient_id is None:
+            raise InvalidInput("Name the patient to book for.", {"patient": ["Required."]})
+        return requested_patient_id
+    raise PermissionDenied("Only patients and admins book appointments.")
+
+
+def require_initial_status(requested: str | None) -> None:
+    """Rule 5: a client may say ``pending`` and nothing else."""
+    if requested is not None and requested != Status.PENDING:
+        raise InvalidInput(
+            "A new appointment is always pending.", {"status": ["Only 'pending' is accepted."]}
+        )
+
+
+def check_bookable(
+    slot: Interval,
+    now: datetime,
+    windows: Iterable[Interval],
+    doctor_busy: Iterable[Interval],
+    patient_busy: Iterable[Interval],
+) -> None:
+    """Rules 1-3. The database enforces rule 3 again, so a race cannot slip through."""
+    if slot.start <= now:
+        raise InPast("The appointment must be in the future.", {"datetime": ["In the past."]})
+    if not any(window.contains(slot) for window in windows):
+        raise OutsideAvailability()
+    if any(slot.overlaps(busy) for busy in doctor_busy):
+        raise SlotUnavailable()
+    if any(slot.overlaps(busy) for busy in patient_busy):
+        raise PatientDoubleBooked()
+
+
+ROLES_WHO_BOOK = frozenset({Role.PATIENT, Role.ADMIN})

@@ -1,0 +1,137 @@
+"""Domain errors.
+
+Every rule violation raises a subclass of :class:`DomainError`. Each one belongs to exactly one
+category (the direct subclasses below); the entrypoints map a category to a status code, so a new
+rule never needs a new mapping. Messages are written for the client and never carry patient data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every rule violation."""
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+# -- categories -----------------------------------------------------------------------------
+
+
+class InvalidInput(DomainError):
+    """The input breaks a rule on its own (past time, naive datetime, outside availability)."""
+
+
+class NotFound(DomainError):
+    """Absent, or not visible to the actor: the two are indistinguishable on purpose."""
+
+
+class PermissionDenied(DomainError):
+    """The actor can see the resource but their role or ownership does not allow the action."""
+
+
+class Conflict(DomainError):
+    """The input conflicts with existing state (slot taken, overlap, refused transition)."""
+
+
+class AuthenticationFailed(DomainError):
+    """Bad credentials, or an account that may no longer sign in."""
+
+
+# -- time ------------------------------------------------------------------------------------
+
+
+class NaiveDatetime(InvalidInput):
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field} must carry a UTC offset, e.g. 2025-04-03T10:00:00Z",
+            {field: ["Datetime must carry a UTC offset."]},
+        )
+
+
+class InvalidTimeRange(InvalidInput):
+    pass
+
+
+class InPast(InvalidInput):
+    pass
+
+
+# -- availability ----------------------------------------------------------------------------
+
+
+class OverlappingAvailability(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The window overlaps another availability window of this doctor.")
+
+
+class AvailabilityInUse(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "The change would leave a pending or confirmed appointment outside availability."
+        )
+
+
+# -- booking ---------------------------------------------------------------------------------
+
+
+class OutsideAvailability(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "The appointment does not lie inside one availability window of the doctor.",
+            {"datetime": ["Outside the doctor's availability."]},
+        )
+
+
+class SlotUnavailable(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The doctor already has an appointment at that time.")
+
+
+class PatientDoubleBooked(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The patient already has an appointment at that time.")
+
+
+class TransitionNotAllowed(Conflict):
+    def __init__(self, current: str, target: str, why: str = "") -> None:
+        detail = f": {why}" if why else ""
+        super().__init__(f"Cannot go from {current} to {target}{detail}.")
+        self.current = current
+        self.target = target
+
+
+# -- identity and uniqueness -----------------------------------------------------------------
+
+
+class DuplicateEmail(Conflict):
+    def __init__(self) -> None:
+        super().__init__("A user with that email already exists.", {"email": ["Already in use."]})
+
+
+class ProfileAlreadyExists(Conflict):
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"That user already has a {kind} profile.")
+
+
+class RecordAlreadyExists(Conflict):
+    def __init__(self) -> None:
+        super().__init__("That appointment already has a medical record.")
+
+
+class InUse(Conflict):
+    """A resource still referenced by others cannot be deleted."""
+
+
+class InvalidCredentials(AuthenticationFailed):
+    def __init__(self) -> None:
+        super().__init__("Invalid email or password.")
+
+
+class InactiveUser(AuthenticationFailed):
+    def __init__(self) -> None:
+        super().__init__("This account is deactivated.")
