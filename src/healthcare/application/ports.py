@@ -17,6 +17,7 @@ from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
 from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
 
@@ -190,6 +191,10 @@ class AppointmentRepository(Protocol):
         """Confirmed appointments whose end is before ``cutoff``, oldest first."""
         ...
 
+    def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        """Pending/confirmed appointments starting in [start, end), by start."""
+        ...
+
 
 class MedicalRecordRepository(Protocol):
     def add(self, record: MedicalRecord) -> MedicalRecord: ...
@@ -202,6 +207,18 @@ class MedicalRecordRepository(Protocol):
 class AuditRepository(Protocol):
     def add_many(self, events: Sequence[AuditEvent]) -> None: ...
     def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]: ...
+
+
+class OutboxRepository(Protocol):
+    def add_if_absent(self, message: OutboxMessage) -> bool:
+        """Store ``message`` unless one with its key exists; True when it was stored."""
+        ...
+
+    def unsent(self, limit: int) -> list[OutboxMessage]:
+        """Messages not yet sent, oldest first."""
+        ...
+
+    def mark_sent(self, message_id: int, at: datetime) -> None: ...
 
 
 class TokenRevocations(Protocol):
@@ -223,6 +240,12 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""
         ...
+
+
+class MessageSender(Protocol):
+    """Delivers one message (email, SMS gateway, log); raises on failure so it is retried."""
+
+    def send(self, recipient: str, subject: str, body: str) -> None: ...
 
 
 class PasswordHasher(Protocol):

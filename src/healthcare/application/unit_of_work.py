@@ -19,6 +19,7 @@ class UnitOfWork(ABC):
     records: ports.MedicalRecordRepository
     audit: ports.AuditRepository
     revocations: ports.TokenRevocations
+    outbox: ports.OutboxRepository
 
     def __enter__(self) -> Self:
         return self

@@ -35,6 +35,7 @@ from healthcare.domain.errors import (
     SlotUnavailable,
 )
 from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
 
@@ -268,6 +269,10 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         found.sort(key=lambda a: (a.end, a.id))
         return [copy.deepcopy(a) for a in found[:limit]]
 
+    def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
+        found = [a for a in self._rows.values() if a.is_active and start <= a.start < end]
+        return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
+
 
 class InMemoryMedicalRecordRepository(_Repository[MedicalRecord]):
     table_name = "records"
@@ -322,6 +327,23 @@ class InMemoryAuditRepository(_Repository[AuditEvent]):
             )
 
         return self._page(page, keep, order=lambda e: e.id, reverse=True)
+
+
+class InMemoryOutboxRepository(_Repository[OutboxMessage]):
+    table_name = "outbox"
+
+    def add_if_absent(self, message: OutboxMessage) -> bool:
+        if any(m.key == message.key for m in self._rows.values()):
+            return False
+        self.add(message)
+        return True
+
+    def unsent(self, limit: int) -> list[OutboxMessage]:
+        found = sorted((m for m in self._rows.values() if m.sent_at is None), key=lambda m: m.id)
+        return [copy.deepcopy(m) for m in found[:limit]]
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._rows[message_id].sent_at = at
 
 
 class InMemoryTokenRevocations:

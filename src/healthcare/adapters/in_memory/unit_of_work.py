@@ -18,6 +18,7 @@ TABLES = (
     "records",
     "audit",
     "revocations",
+    "outbox",
 )
 
 
@@ -45,6 +46,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.records = repos.InMemoryMedicalRecordRepository(self._working)
         self.audit = repos.InMemoryAuditRepository(self._working)
         self.revocations = repos.InMemoryTokenRevocations(self._working)
+        self.outbox = repos.InMemoryOutboxRepository(self._working)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
