@@ -1,0 +1,107 @@
+"""Engines and sessions for SQLite and PostgreSQL, tuned for a multi-threaded web server."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import psycopg2
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcare.application.ports import StorageUnavailable
+
+POSTGRES_CONNECT_TIMEOUT_S = 5
+
+#: SQLite's OperationalErrors that mean "cannot reach the data now", not "your SQL is wrong".
+_SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open", "disk I/O")
+
+
+def create_engine_from_url(
+    url: str, *, statement_timeout_ms: int = 15000, pool_size: int = 10
+) -> Engine:
+    """An engine for ``url`` whose connection failures surface as ``StorageUnavailable``.
+
+    ``statement_timeout_ms`` bounds how long one statement may take: PostgreSQL cancels it
+    after that; SQLite waits that long for another writer's lock (its busy timeout).
+    """
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        engine = _sqlite_engine(url, busy_timeout_ms=statement_timeout_ms, pool_size=pool_size)
+    elif backend == "postgresql":
+        engine = _postgres_engine(url, statement_timeout_ms, pool_size)
+    else:
+        raise ValueError(f"Unsupported database {backend!r}: use sqlite or postgresql+psycopg2.")
+    event.listen(engine, "handle_error", _storage_unavailable, retval=True)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # The repositories hand out domain copies, so rows need not reload after commit.
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
+    # An in-memory database lives and dies with its one connection (SQLAlchemy's default
+    # pool for it keeps one per thread): fit for a single-threaded script, not for serving.
+    in_memory = make_url(url).database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        # Sessions live in whichever web worker thread runs the request; the pool hands a
+        # connection to one thread at a time.
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        **({} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size}),
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Take transaction control from the driver (SQLAlchemy's documented pysqlite recipe),
+        # so BEGIN below is the only one, and SELECTs and SAVEPOINTs run inside it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers of other connections go on while one writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # Take the write lock up front: a deferred transaction that reads and then writes
+        # fails with "database is locked" the moment another writer got there first, whereas
+        # an immediate one waits (busy timeout) and then sees that writer's rows.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Engine:
+    return create_engine(
+        url,
+        pool_pre_ping=True,  # a restarted server costs one retry, not one failed request
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+        },
+    )
+
+
+def _storage_unavailable(context: ExceptionContext) -> BaseException | None:
+    """Connection loss, timeouts and lock waits become ``StorageUnavailable`` (HTTP 503)."""
+    if context.is_pre_ping:
+        return None  # the pool handles a dead pooled connection by reconnecting
+    error = context.original_exception
+    if context.is_disconnect or _is_unavailable(error):
+        unavailable = StorageUnavailable("The database is unavailable; try again shortly.")
+        unavailable.__cause__ = error
+        return unavailable
+    return None
+
+
+def _is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.OperationalError):
+        return any(reason in str(error) for reason in _SQLITE_UNAVAILABLE)
+    # Includes a server that is down, a query cancelled by statement_timeout and a deadlock.
+    return isinstance(error, psycopg2.OperationalError)

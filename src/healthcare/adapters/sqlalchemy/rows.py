@@ -1,0 +1,335 @@
+"""Row classes: how each entity is laid out in tables, with explicit mappers both ways.
+
+The rows mirror the schema the migrations build (the migrations are the only source of the
+schema; these classes only describe it to the ORM). Column names are plain SQL names and may
+differ from the domain's: an appointment's ``start`` is ``start_at``, a window's ``start_time``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, Self, TypeVar
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, inspect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from healthcare.adapters.sqlalchemy.types import UtcDateTime
+from healthcare.domain.appointments import Appointment, Status
+from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
+from healthcare.domain.availability import Availability
+from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.notifications import OutboxMessage
+from healthcare.domain.records import MedicalRecord
+
+E = TypeVar("E")
+
+#: BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" is the rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime(), int: Id}
+
+
+class EntityRow(Base, Generic[E]):
+    """A row that maps to a domain entity with an integer id."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+
+    @classmethod
+    def from_domain(cls, entity: E) -> Self:
+        raise NotImplementedError
+
+    def to_domain(self) -> E:
+        raise NotImplementedError
+
+    @classmethod
+    def values_of(cls, entity: E) -> dict[str, Any]:
+        """The column values of ``entity`` but its id: one parameter set of an INSERT."""
+        row = cls.from_domain(entity)
+        return {c.key: getattr(row, c.key) for c in inspect(cls).column_attrs if c.key != "id"}
+
+    def overwrite_with(self, entity: E) -> None:
+        """Copy every column of ``entity`` onto this (persistent) row, for an update."""
+        for key, value in self.values_of(entity).items():
+            setattr(self, key, value)
+
+
+class UserRow(EntityRow[User]):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool]
+    created_at: Mapped[datetime]
+
+    @classmethod
+    def from_domain(cls, user: User) -> UserRow:
+        return cls(
+            id=user.id,
+            email=user.email,
+            password_hash=user.password_hash,
+            role=user.role.value,
+            is_active=user.is_active,
+            created_at=user.created_at,
+        )
+
+    def to_domain(self) -> User:
+        return User(
+            id=self.id,
+            email=self.email,
+            password_hash=self.password_hash,
+            role=Role(self.role),
+            is_active=self.is_active,
+            created_at=self.created_at,
+        )
+
+
+class DoctorRow(EntityRow[Doctor]):
+    __tablename__ = "doctors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    specialization: Mapped[str] = mapped_column(String(200))
+    appointment_minutes: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+
+    @classmethod
+    def from_domain(cls, doctor: Doctor) -> DoctorRow:
+        return cls(
+            id=doctor.id,
+            user_id=doctor.user_id,
+            name=doctor.name,
+            specialization=doctor.specialization,
+            appointment_minutes=doctor.appointment_minutes,
+            timezone=doctor.timezone,
+        )
+
+    def to_domain(self) -> Doctor:
+        return Doctor(
+            id=self.id,
+            user_id=self.user_id,
+            name=self.name,
+            specialization=self.specialization,
+            appointment_minutes=self.appointment_minutes,
+            timezone=self.timezone,
+        )
+
+
+class PatientRow(EntityRow[Patient]):
+    __tablename__ = "patients"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40))
+    insurance_id: Mapped[str] = mapped_column(String(64))
+    date_of_birth: Mapped[date | None]
+
+    @classmethod
+    def from_domain(cls, patient: Patient) -> PatientRow:
+        return cls(
+            id=patient.id,
+            user_id=patient.user_id,
+            name=patient.name,
+            email=patient.email,
+            phone=patient.phone,
+            insurance_id=patient.insurance_id,
+            date_of_birth=patient.date_of_birth,
+        )
+
+    def to_domain(self) -> Patient:
+        return Patient(
+            id=self.id,
+            user_id=self.user_id,
+            name=self.name,
+            email=self.email,
+            phone=self.phone,
+            insurance_id=self.insurance_id,
+            date_of_birth=self.date_of_birth,
+        )
+
+
+class AvailabilityRow(EntityRow[Availability]):
+    __tablename__ = "availabilities"
+
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime]
+
+    @classmethod
+    def from_domain(cls, window: Availability) -> AvailabilityRow:
+        return cls(
+            id=window.id, doctor_id=window.doctor_id, start_time=window.start, end_time=window.end
+        )
+
+    def to_domain(self) -> Availability:
+        return Availability(
+            id=self.id, doctor_id=self.doctor_id, start=self.start_time, end=self.end_time
+        )
+
+
+class AppointmentRow(EntityRow[Appointment]):
+    __tablename__ = "appointments"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @classmethod
+    def from_domain(cls, appointment: Appointment) -> AppointmentRow:
+        return cls(
+            id=appointment.id,
+            patient_id=appointment.patient_id,
+            doctor_id=appointment.doctor_id,
+            start_at=appointment.start,
+            end_at=appointment.end,
+            status=appointment.status.value,
+            reason=appointment.reason,
+            cancellation_reason=appointment.cancellation_reason,
+            created_at=appointment.created_at,
+            updated_at=appointment.updated_at,
+        )
+
+    def to_domain(self) -> Appointment:
+        return Appointment(
+            id=self.id,
+            patient_id=self.patient_id,
+            doctor_id=self.doctor_id,
+            start=self.start_at,
+            end=self.end_at,
+            status=Status(self.status),
+            reason=self.reason,
+            cancellation_reason=self.cancellation_reason,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+class MedicalRecordRow(EntityRow[MedicalRecord]):
+    __tablename__ = "medical_records"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"))
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    diagnosis: Mapped[str] = mapped_column(Text)
+    treatment: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @classmethod
+    def from_domain(cls, record: MedicalRecord) -> MedicalRecordRow:
+        return cls(
+            id=record.id,
+            patient_id=record.patient_id,
+            appointment_id=record.appointment_id,
+            doctor_id=record.doctor_id,
+            diagnosis=record.diagnosis,
+            treatment=record.treatment,
+            notes=record.notes,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def to_domain(self) -> MedicalRecord:
+        return MedicalRecord(
+            id=self.id,
+            patient_id=self.patient_id,
+            appointment_id=self.appointment_id,
+            doctor_id=self.doctor_id,
+            diagnosis=self.diagnosis,
+            treatment=self.treatment,
+            notes=self.notes,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+class AuditEventRow(EntityRow[AuditEvent]):
+    """No foreign keys: the trail records attempts on ids that may not exist, and outlives rows."""
+
+    __tablename__ = "audit_events"
+
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(16))
+    resource: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[int | None]
+    patient_id: Mapped[int | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+
+    @classmethod
+    def from_domain(cls, event: AuditEvent) -> AuditEventRow:
+        return cls(
+            id=event.id,
+            at=event.at,
+            actor_id=event.actor_id,
+            action=event.action.value,
+            resource=event.resource.value,
+            resource_id=event.resource_id,
+            patient_id=event.patient_id,
+            outcome=event.outcome.value,
+        )
+
+    def to_domain(self) -> AuditEvent:
+        return AuditEvent(
+            id=self.id,
+            at=self.at,
+            actor_id=self.actor_id,
+            action=Action(self.action),
+            resource=Resource(self.resource),
+            resource_id=self.resource_id,
+            patient_id=self.patient_id,
+            outcome=Outcome(self.outcome),
+        )
+
+
+class OutboxMessageRow(EntityRow[OutboxMessage]):
+    __tablename__ = "outbox_messages"
+
+    key: Mapped[str] = mapped_column(String(255))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    @classmethod
+    def from_domain(cls, message: OutboxMessage) -> OutboxMessageRow:
+        return cls(
+            id=message.id,
+            key=message.key,
+            recipient=message.recipient,
+            subject=message.subject,
+            body=message.body,
+            created_at=message.created_at,
+            sent_at=message.sent_at,
+        )
+
+    def to_domain(self) -> OutboxMessage:
+        return OutboxMessage(
+            id=self.id,
+            key=self.key,
+            recipient=self.recipient,
+            subject=self.subject,
+            body=self.body,
+            created_at=self.created_at,
+            sent_at=self.sent_at,
+        )
+
+
+class RevokedTokenRow(Base):
+    __tablename__ = "revoked_tokens"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime]

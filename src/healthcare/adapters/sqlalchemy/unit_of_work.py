@@ -1,0 +1,42 @@
+"""The SQLAlchemy unit of work: one Session, and so one transaction, per ``with`` block."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcare.adapters.sqlalchemy import repositories as repos
+from healthcare.application.unit_of_work import UnitOfWork
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """Make one per use case: its session belongs to the thread that entered it."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.users = repos.SqlAlchemyUserRepository(self.session)
+        self.doctors = repos.SqlAlchemyDoctorRepository(self.session)
+        self.patients = repos.SqlAlchemyPatientRepository(self.session)
+        self.availabilities = repos.SqlAlchemyAvailabilityRepository(self.session)
+        self.appointments = repos.SqlAlchemyAppointmentRepository(self.session)
+        self.records = repos.SqlAlchemyMedicalRecordRepository(self.session)
+        self.audit = repos.SqlAlchemyAuditRepository(self.session)
+        self.revocations = repos.SqlAlchemyTokenRevocations(self.session)
+        self.outbox = repos.SqlAlchemyOutboxRepository(self.session)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            super().__exit__(*exc_info)  # type: ignore[arg-type]
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -1,0 +1,72 @@
+"""How the engines are set up, and how a database in trouble reaches the application: as
+StorageUnavailable (HTTP 503), never as a driver error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from healthcare.application.ports import StorageUnavailable
+from tests.factories import UserFactory
+from tests.support.databases import engine_for
+
+
+def test_sqlite_writes_ahead_and_checks_foreign_keys(sqlite_url: str) -> None:
+    with engine_for(sqlite_url) as engine, engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_sqlite_database_locked_past_the_timeout_is_storage_unavailable(
+    sqlite_url: str,
+) -> None:
+    with (
+        engine_for(sqlite_url) as holder,
+        engine_for(sqlite_url, statement_timeout_ms=100) as waiter,
+        holder.connect() as connection,
+    ):
+        connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the write lock is held
+        with pytest.raises(StorageUnavailable), waiter.connect() as blocked:
+            blocked.execute(text("SELECT 1"))
+
+
+def test_a_sqlite_file_that_cannot_be_opened_is_storage_unavailable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/missing/dir/healthcare.db"
+    with engine_for(url) as engine, pytest.raises(StorageUnavailable), engine.connect():
+        pass
+
+
+@pytest.mark.postgres
+def test_a_server_that_cannot_be_reached_is_storage_unavailable() -> None:
+    url = "postgresql+psycopg2://postgres@127.0.0.1:1/nowhere"
+    with engine_for(url) as engine, pytest.raises(StorageUnavailable), engine.connect():
+        pass
+
+
+@pytest.mark.postgres
+def test_a_statement_over_the_time_limit_is_storage_unavailable(postgres_url: str) -> None:
+    with (
+        engine_for(postgres_url, statement_timeout_ms=50) as engine,
+        engine.connect() as connection,
+        pytest.raises(StorageUnavailable),
+    ):
+        connection.execute(text("SELECT pg_sleep(1)"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_connection_lost_mid_transaction_is_storage_unavailable_and_then_replaced(
+    engine: Engine, database_url: str, sql_uow: Callable[[], SqlAlchemyUnitOfWork]
+) -> None:
+    with sql_uow() as uow:
+        backend_pid = uow.session.scalar(text("SELECT pg_backend_pid()"))
+        with engine_for(database_url) as other, other.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
+        with pytest.raises(StorageUnavailable):
+            uow.users.add(UserFactory())
+    with sql_uow() as uow:  # the pool let the dead connection go
+        assert uow.users.get(1) is None

@@ -1,0 +1,1 @@
+"""Helpers the test suites share: real databases to run against, and ways to race them."""

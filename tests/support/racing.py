@@ -1,0 +1,113 @@
+"""Booking races: many callers book through AppointmentService at the same instant.
+
+Each caller waits at a barrier and then books, so the requests really overlap. Threads share
+one engine (as a web server's threads do); processes each build their own (as separate web
+workers do). Every outcome is named: "booked", or the domain error's class name, suffixed with
+" by the database" when the database refused the INSERT (the guarantee the race is about)
+rather than the service's earlier read-then-check.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from healthcare.adapters.clock import FixedClock
+from healthcare.adapters.sqlalchemy import (
+    SqlAlchemyUnitOfWork,
+    create_engine_from_url,
+    make_session_factory,
+)
+from healthcare.application.commands import BookAppointment
+from healthcare.application.services import AppointmentService
+from healthcare.domain.actor import Actor
+from healthcare.domain.errors import DomainError
+
+BARRIER_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class Booking:
+    doctor_id: int
+    patient_id: int
+    start: datetime
+
+
+class _Barrier(Protocol):
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def _book(service: AppointmentService, booking: Booking, barrier: _Barrier) -> str:
+    command = BookAppointment(
+        doctor_id=booking.doctor_id, patient_id=booking.patient_id, start=booking.start
+    )
+    barrier.wait(timeout=BARRIER_TIMEOUT_S)
+    try:
+        service.book(Actor.system(), command)
+    except DomainError as error:
+        by_database = isinstance(error.__cause__, IntegrityError)
+        return type(error).__name__ + (" by the database" if by_database else "")
+    return "booked"
+
+
+def _service(url: str, now: datetime, pool_size: int = 1) -> tuple[AppointmentService, Engine]:
+    engine = create_engine_from_url(url, pool_size=pool_size)
+    session_factory = make_session_factory(engine)
+    return AppointmentService(lambda: SqlAlchemyUnitOfWork(session_factory), FixedClock(now)), engine
+
+
+def race_in_threads(url: str, now: datetime, bookings: list[Booking]) -> list[str]:
+    service, engine = _service(url, now, pool_size=len(bookings))
+    barrier = threading.Barrier(len(bookings))
+    try:
+        with ThreadPoolExecutor(max_workers=len(bookings)) as pool:
+            return list(pool.map(lambda b: _book(service, b, barrier), bookings))
+    finally:
+        engine.dispose()
+
+
+def race_in_processes(url: str, now: datetime, bookings: list[Booking]) -> list[str]:
+    # forkserver: children fork from a clean single-threaded server with the modules
+    # preloaded, so they start fast and inherit no threads or open connections from pytest.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    barrier = context.Barrier(len(bookings))
+    outcomes: multiprocessing.Queue[str] = context.Queue()
+    workers = [
+        context.Process(target=_book_in_process, args=(url, now, booking, barrier, outcomes))
+        for booking in bookings
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        return [outcomes.get(timeout=BARRIER_TIMEOUT_S * 2) for _ in workers]
+    except queue.Empty:
+        raise AssertionError("a booking process died without reporting") from None
+    finally:
+        for worker in workers:
+            worker.join(timeout=BARRIER_TIMEOUT_S)
+            if worker.is_alive():
+                worker.kill()
+
+
+def _book_in_process(
+    url: str, now: datetime, booking: Booking, barrier: _Barrier, outcomes: Any
+) -> None:
+    try:
+        service, engine = _service(url, now)
+        try:
+            outcome = _book(service, booking, barrier)
+        finally:
+            engine.dispose()
+    except Exception as error:  # noqa: BLE001 - the parent must hear of any failure, not time out
+        outcome = f"crashed: {error!r}"
+    outcomes.put(outcome)
+
