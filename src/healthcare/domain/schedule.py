@@ -32,8 +32,10 @@ def free_slots(
     overlapping nothing in ``busy``. Windows and busy intervals may come in any order."""
     length = timedelta(minutes=appointment_minutes)
     busy_sorted = sorted(busy)
-    cursor = 0  # busy intervals before this index end before the current slot
     for window in sorted(windows):
+        # Slots only move forward within a window; a later window may start before the last
+        # slot of an earlier one when windows overlap, so the scan restarts for each window.
+        cursor = 0  # busy intervals before this index end before the current slot
         start = window.start
         while start + length <= window.end:
             slot = Interval(start, start + length)

@@ -5,6 +5,7 @@ from healthcare.application.services.appointments import AppointmentService
 from healthcare.application.services.audit import AuditService
 from healthcare.application.services.availability import AvailabilityService
 from healthcare.application.services.doctors import DoctorService
+from healthcare.application.services.health import HealthService
 from healthcare.application.services.patients import PatientService
 from healthcare.application.services.records import MedicalRecordService
 from healthcare.application.services.slots import SlotService
@@ -15,6 +16,7 @@ __all__ = [
     "AuditService",
     "AvailabilityService",
     "DoctorService",
+    "HealthService",
     "MedicalRecordService",
     "PatientService",
     "SlotService",

@@ -25,6 +25,16 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 
 
+def token_key(jti: str) -> str:
+    """The revocation key of one token."""
+    return f"jti:{jti}"
+
+
+def family_key(family: str) -> str:
+    """The revocation key of a token family: every token issued from one sign-in."""
+    return f"fam:{family}"
+
+
 def check_password_strength(password: str) -> None:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidInput(
@@ -186,6 +196,21 @@ class AccountService(Service):
     def any_revoked(self, keys: Sequence[str]) -> bool:
         with self.uow_factory() as uow:
             return uow.revocations.any_revoked(keys)
+
+    def spend_refresh_token(self, jti: str, family: str, expires_at: datetime) -> None:
+        """A refresh token works once. Presenting a spent one again means a copy is in other
+        hands: the whole family is revoked (every token of that sign-in) and the caller refused.
+        """
+        spent, whole_family = token_key(jti), family_key(family)
+        with self.uow_factory() as uow:
+            if uow.revocations.any_revoked([whole_family]):
+                raise AuthenticationFailed("This session has been revoked.")
+            if uow.revocations.any_revoked([spent]):
+                uow.revocations.revoke(whole_family, expires_at)
+                uow.commit()
+                raise AuthenticationFailed("This refresh token was already used; the session is revoked.")
+            uow.revocations.revoke(spent, expires_at)
+            uow.commit()
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -16,7 +16,11 @@ from healthcare.domain.model import Patient, Role
 
 class PatientService(Service):
     def create(self, actor: Actor, command: CreatePatient) -> Patient:
-        actor.require_role(Role.ADMIN)
+        try:
+            actor.require_role(Role.ADMIN)
+        except PermissionDenied:
+            self.audit_denied(actor, Action.CREATE, Resource.PATIENT, None, None)
+            raise
         now = self.clock.now()
         patient = Patient(
             user_id=command.user_id,

@@ -1,0 +1,175 @@
+"""The composition root: the only module that imports every layer and puts them together.
+
+Every process starts here: the web server (``create_app``), the command line and the tests, which
+override providers (``app.container.clock.override(...)``). Views and commands never import this
+module's container; they name what they need (``Provide["appointment_service"]``) and the wiring
+below supplies it.
+
+Process safety: the engine is a per-container singleton made on first use, and gunicorn creates
+the app in each worker after the fork (no preloading), so no connection crosses a fork. Each use
+case gets its own unit of work, and so its own session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from dependency_injector import containers, providers
+from flask import Flask
+from flask_jwt_extended import JWTManager
+from flask_smorest import Api
+from sqlalchemy import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import healthcare
+from healthcare.adapters.clock import SystemClock
+from healthcare.adapters.security import Argon2PasswordHasher
+from healthcare.adapters.sqlalchemy import (
+    SqlAlchemyUnitOfWork,
+    create_engine_from_url,
+    current_revision,
+    head_revision,
+    make_session_factory,
+    upgrade_schema,
+)
+from healthcare.application.services import (
+    AccountService,
+    AppointmentService,
+    AuditService,
+    AvailabilityService,
+    DoctorService,
+    HealthService,
+    MedicalRecordService,
+    PatientService,
+    SlotService,
+)
+from healthcare.config import Settings
+from healthcare.entrypoints.api import BLUEPRINTS
+from healthcare.entrypoints.api.errors import register_error_handlers
+from healthcare.entrypoints.api.openapi import assets, openapi_config
+from healthcare.entrypoints.api.routing import IdConverter, id_converter_schema
+from healthcare.entrypoints.api.security import configure_jwt
+from healthcare.entrypoints.api.throttling import limiter
+from healthcare.entrypoints.cli import Composition
+from healthcare.entrypoints.cli import main as cli_main
+
+
+def database_engine(url: str, *, statement_timeout_ms: int, pool_size: int) -> Iterator[Engine]:
+    engine = create_engine_from_url(
+        url, statement_timeout_ms=statement_timeout_ms, pool_size=pool_size
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def use_case(
+    service: type, unit_of_work: providers.Factory, clock: providers.Provider
+) -> providers.Singleton:
+    """A service given the unit-of-work *provider*: it makes a fresh unit of work per call."""
+    return providers.Singleton(service, uow_factory=unit_of_work.provider, clock=clock)
+
+
+class Container(containers.DeclarativeContainer):
+    wiring_config = containers.WiringConfiguration(packages=["healthcare.entrypoints"])
+
+    settings = providers.Singleton(Settings.from_env)
+
+    clock = providers.Singleton(SystemClock)
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost=settings.provided.argon2_memory_cost,
+        parallelism=settings.provided.argon2_parallelism,
+    )
+
+    #: A resource: made on first use, disposed by ``container.shutdown_resources()``.
+    engine = providers.Resource(
+        database_engine,
+        settings.provided.database_url,
+        statement_timeout_ms=settings.provided.statement_timeout_ms,
+        pool_size=settings.provided.db_pool_size,
+    )
+    session_factory = providers.Singleton(make_session_factory, engine)
+    #: One per use case, never shared: a Factory, and services receive the provider itself.
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
+
+    upgrade_schema = providers.Callable(upgrade_schema, engine)
+    current_revision = providers.Callable(current_revision, engine)
+    head_revision = providers.Callable(head_revision)
+
+    # Services hold no per-request state, so one each per process; AccountService also
+    # pre-computes a dummy hash, which is worth doing once.
+    account_service = providers.Singleton(
+        AccountService, uow_factory=unit_of_work.provider, clock=clock, hasher=password_hasher
+    )
+    doctor_service = use_case(DoctorService, unit_of_work, clock)
+    patient_service = use_case(PatientService, unit_of_work, clock)
+    availability_service = use_case(AvailabilityService, unit_of_work, clock)
+    appointment_service = use_case(AppointmentService, unit_of_work, clock)
+    medical_record_service = use_case(MedicalRecordService, unit_of_work, clock)
+    audit_service = use_case(AuditService, unit_of_work, clock)
+    slot_service = use_case(SlotService, unit_of_work, clock)
+    health_service = use_case(HealthService, unit_of_work, clock)
+
+
+def create_container(settings: Settings | None = None) -> Container:
+    """A wired container; ``settings`` default to the environment's."""
+    if settings is None:
+        return Container()
+    return Container(settings=providers.Object(settings))
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
+    """The WSGI application: Flask, the OpenAPI-documented API, JWT, throttling, error bodies."""
+    container = container or create_container(settings)
+    settings = container.settings()
+
+    app = Flask(
+        "healthcare", instance_path=str(Path(settings.instance_path).resolve()), static_folder=None
+    )
+    app.container = container  # type: ignore[attr-defined]
+    app.config.update(
+        DEBUG=settings.debug,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        RETRY_AFTER_SECONDS=settings.retry_after_seconds,
+        # Tokens: HS256 only, in the Authorization header only.
+        JWT_SECRET_KEY=settings.jwt_secret_key,
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
+        # Sign-in throttling.
+        LOGIN_RATE_LIMIT=settings.login_rate_limit,
+        LOGIN_ADDRESS_RATE_LIMIT=settings.login_address_rate_limit,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=False,
+        **openapi_config("Healthcare Appointment Scheduling API", healthcare.__version__),
+    )
+    if settings.proxy_hops:
+        # The client's address (sign-in throttling) and scheme as the trusted proxies saw them.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    # "/api/doctors/" and "/api/doctors" both answer, without a redirect.
+    app.url_map.strict_slashes = False
+    app.url_map.converters["id"] = IdConverter
+
+    api = Api(app)
+    api.register_converter(IdConverter, id_converter_schema)
+    register_error_handlers(app)  # after Api(): replaces flask-smorest's HTTP error handler
+    configure_jwt(app, JWTManager(app))
+    limiter.init_app(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(assets)
+    return app
+
+
+def run_cli() -> None:
+    """The ``healthcare`` console script: the command line, composed here like the web app."""
+    cli_main(obj=Composition(container=create_container, app=create_app))

@@ -1,0 +1,30 @@
+"""The HTTP API: one flask-smorest blueprint per resource."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from healthcare.entrypoints.api import (
+    appointments,
+    audit,
+    auth,
+    availabilities,
+    doctors,
+    health,
+    patients,
+    records,
+    users,
+)
+
+#: In the order the OpenAPI document lists them.
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    auth.blp,
+    users.blp,
+    doctors.blp,
+    availabilities.blp,
+    patients.blp,
+    appointments.blp,
+    records.blp,
+    audit.blp,
+    health.blp,
+)

@@ -1,0 +1,137 @@
+"""Appointments: booking, reading, and the lifecycle (confirm, cancel, complete, no-show)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask.views import MethodView
+
+from healthcare.application.commands import BookAppointment, UpdateAppointment
+from healthcare.application.ports import AppointmentFilter
+from healthcare.application.services import AppointmentService
+from healthcare.domain.appointments import Appointment, Status
+from healthcare.entrypoints.api.routing import (
+    LIST_HEADERS,
+    documents,
+    page_request,
+    paginated,
+    resource,
+)
+from healthcare.entrypoints.api.schemas import (
+    AppointmentIn,
+    AppointmentOut,
+    AppointmentPatch,
+    AppointmentQuery,
+    CancelIn,
+)
+from healthcare.entrypoints.api.security import current_actor, roles, signed_in
+
+blp = resource("appointments", "/api/appointments", "Booking and the appointment lifecycle.")
+
+SERVICE = "appointment_service"
+
+
+@blp.route("/")
+class Appointments(MethodView):
+    @signed_in
+    @blp.arguments(AppointmentQuery, location="query")
+    @blp.response(200, AppointmentOut(many=True), headers=LIST_HEADERS)
+    @documents(blp, 401)
+    @inject
+    def get(self, args: dict[str, Any], appointments: AppointmentService = Provide[SERVICE]) -> Any:
+        """List the caller's appointments (admins: all) by status, doctor, patient, start, end"""
+        page = page_request(args)
+        if args.get("status"):
+            args["status"] = Status(args["status"])
+        return paginated(appointments.list(current_actor(), page, AppointmentFilter(**args)))
+
+    @roles("patient", "admin")
+    @blp.arguments(AppointmentIn)
+    @blp.response(201, AppointmentOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def post(
+        self, body: dict[str, Any], appointments: AppointmentService = Provide[SERVICE]
+    ) -> Appointment:
+        """Book an appointment inside the doctor's availability (a patient: for themself)"""
+        return appointments.book(current_actor(), BookAppointment(**body))
+
+
+@blp.route("/<id:appointment_id>/")
+class AppointmentItem(MethodView):
+    @signed_in
+    @blp.response(200, AppointmentOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(
+        self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]
+    ) -> Appointment:
+        """Read an appointment"""
+        return appointments.get(current_actor(), appointment_id)
+
+    @signed_in
+    @blp.arguments(AppointmentPatch)
+    @blp.response(200, AppointmentOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def patch(
+        self,
+        body: dict[str, Any],
+        appointment_id: int,
+        appointments: AppointmentService = Provide[SERVICE],
+    ) -> Appointment:
+        """Change an appointment: a new datetime reschedules, a status runs that lifecycle step"""
+        return appointments.update(current_actor(), appointment_id, UpdateAppointment(**body))
+
+
+def _lifecycle_step(segment: str, name: str, use_case: str, summary: str) -> None:
+    """``POST /api/appointments/<id>/<segment>/``: one lifecycle step without a body."""
+
+    @inject
+    def post(
+        self: MethodView, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]
+    ) -> Appointment:
+        return getattr(appointments, use_case)(current_actor(), appointment_id)  # type: ignore[no-any-return]
+
+    post.__doc__ = summary  # before the decorators copy it: it is the OpenAPI summary
+    documented = documents(blp, 401, 403, 404, 409)(post)
+    view = type(
+        name, (MethodView,), {"post": signed_in(blp.response(200, AppointmentOut)(documented))}
+    )
+    blp.route(f"/<id:appointment_id>/{segment}/")(view)
+
+
+_lifecycle_step(
+    "confirm", "Confirm", "confirm", "Confirm a pending appointment (its doctor or an admin)"
+)
+_lifecycle_step(
+    "complete",
+    "Complete",
+    "complete",
+    "Mark a confirmed appointment completed once it has started (its doctor or an admin)",
+)
+_lifecycle_step(
+    "no-show",
+    "NoShow",
+    "mark_no_show",
+    "Mark a confirmed appointment a no-show once it has started (its doctor or an admin)",
+)
+
+
+@blp.route("/<id:appointment_id>/cancel/")
+class Cancel(MethodView):
+    @signed_in
+    @blp.arguments(CancelIn, required=False)
+    @blp.response(200, AppointmentOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def post(
+        self,
+        body: dict[str, Any],
+        appointment_id: int,
+        appointments: AppointmentService = Provide[SERVICE],
+    ) -> Appointment:
+        """Cancel an appointment, with an optional reason (its patient before it starts, its
+        doctor, an admin)"""
+        return appointments.cancel(current_actor(), appointment_id, body.get("reason"))

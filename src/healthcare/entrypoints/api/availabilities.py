@@ -1,0 +1,90 @@
+"""Availability windows: anyone signed in reads; a doctor manages their own, an admin anyone's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response, current_app
+from flask.views import MethodView
+
+from healthcare.application.commands import CreateAvailability, UpdateAvailability
+from healthcare.application.ports import AvailabilityFilter
+from healthcare.application.services import AvailabilityService
+from healthcare.domain.availability import Availability
+from healthcare.entrypoints.api.routing import (
+    LIST_HEADERS,
+    documents,
+    page_request,
+    paginated,
+    resource,
+)
+from healthcare.entrypoints.api.schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
+    AvailabilityPatch,
+    AvailabilityQuery,
+)
+from healthcare.entrypoints.api.security import current_actor, roles, signed_in
+
+blp = resource("availabilities", "/api/availabilities", "Doctors' availability windows.")
+
+SERVICE = "availability_service"
+
+
+@blp.route("/")
+class Availabilities(MethodView):
+    @signed_in
+    @blp.arguments(AvailabilityQuery, location="query")
+    @blp.response(200, AvailabilityOut(many=True), headers=LIST_HEADERS)
+    @documents(blp, 401)
+    @inject
+    def get(self, args: dict[str, Any], windows: AvailabilityService = Provide[SERVICE]) -> Any:
+        """List windows, by doctor and overlapping [start, end)"""
+        page = page_request(args)
+        return paginated(windows.list(current_actor(), page, AvailabilityFilter(**args)))
+
+    @roles("doctor", "admin")
+    @blp.arguments(AvailabilityIn)
+    @blp.response(201, AvailabilityOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def post(
+        self, body: dict[str, Any], windows: AvailabilityService = Provide[SERVICE]
+    ) -> Availability:
+        """Open a window (a doctor: their own; an admin names the doctor)"""
+        return windows.create(current_actor(), CreateAvailability(**body))
+
+
+@blp.route("/<id:window_id>/")
+class AvailabilityItem(MethodView):
+    @signed_in
+    @blp.response(200, AvailabilityOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(self, window_id: int, windows: AvailabilityService = Provide[SERVICE]) -> Availability:
+        """Read a window"""
+        return windows.get(current_actor(), window_id)
+
+    @roles("doctor", "admin")
+    @blp.arguments(AvailabilityPatch)
+    @blp.response(200, AvailabilityOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def patch(
+        self,
+        body: dict[str, Any],
+        window_id: int,
+        windows: AvailabilityService = Provide[SERVICE],
+    ) -> Availability:
+        """Move or resize a window (refused if it would strand a booking)"""
+        return windows.update(current_actor(), window_id, UpdateAvailability(**body))
+
+    @roles("doctor", "admin")
+    @blp.response(204)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def delete(self, window_id: int, windows: AvailabilityService = Provide[SERVICE]) -> Response:
+        """Delete a window (refused if it would strand a booking)"""
+        windows.delete(current_actor(), window_id)
+        return current_app.response_class(status=204)

@@ -1,0 +1,119 @@
+"""Doctor profiles (anyone signed in reads, admins manage) and their free slots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response, current_app
+from flask.views import MethodView
+
+from healthcare.application.commands import CreateDoctor, UpdateDoctor
+from healthcare.application.services import DoctorService, SlotService
+from healthcare.domain.model import Doctor
+from healthcare.domain.time import zone
+from healthcare.entrypoints.api.routing import (
+    LIST_HEADERS,
+    documents,
+    page_request,
+    paginated,
+    resource,
+)
+from healthcare.entrypoints.api.schemas import (
+    DoctorIn,
+    DoctorOut,
+    DoctorPatch,
+    DoctorQuery,
+    SlotOut,
+    SlotQuery,
+)
+from healthcare.entrypoints.api.security import current_actor, roles, signed_in
+
+blp = resource("doctors", "/api/doctors", "Doctor profiles and their bookable slots.")
+
+
+@blp.route("/")
+class Doctors(MethodView):
+    @signed_in
+    @blp.arguments(DoctorQuery, location="query")
+    @blp.response(200, DoctorOut(many=True), headers=LIST_HEADERS)
+    @documents(blp, 401)
+    @inject
+    def get(self, args: dict[str, Any], doctors: DoctorService = Provide["doctor_service"]) -> Any:
+        """List doctors, optionally of one specialization"""
+        page = page_request(args)
+        return paginated(doctors.list(current_actor(), page, args.get("specialization")))
+
+    @roles("admin")
+    @blp.arguments(DoctorIn)
+    @blp.response(201, DoctorOut)
+    @documents(blp, 401, 403, 409)
+    @inject
+    def post(
+        self, body: dict[str, Any], doctors: DoctorService = Provide["doctor_service"]
+    ) -> Doctor:
+        """Create the doctor profile of a doctor-role user"""
+        return doctors.create(current_actor(), CreateDoctor(**body))
+
+
+@blp.route("/<id:doctor_id>/")
+class DoctorItem(MethodView):
+    @signed_in
+    @blp.response(200, DoctorOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(self, doctor_id: int, doctors: DoctorService = Provide["doctor_service"]) -> Doctor:
+        """Read a doctor"""
+        return doctors.get(current_actor(), doctor_id)
+
+    @roles("admin")
+    @blp.arguments(DoctorPatch)
+    @blp.response(200, DoctorOut)
+    @documents(blp, 401, 403, 404)
+    @inject
+    def patch(
+        self,
+        body: dict[str, Any],
+        doctor_id: int,
+        doctors: DoctorService = Provide["doctor_service"],
+    ) -> Doctor:
+        """Change a doctor's name, specialization, appointment length or time zone"""
+        return doctors.update(current_actor(), doctor_id, UpdateDoctor(**body))
+
+    @roles("admin")
+    @blp.response(204)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def delete(
+        self, doctor_id: int, doctors: DoctorService = Provide["doctor_service"]
+    ) -> Response:
+        """Delete a doctor who has no appointments or records"""
+        doctors.delete(current_actor(), doctor_id)
+        return current_app.response_class(status=204)
+
+
+@blp.route("/<id:doctor_id>/slots/")
+class DoctorSlots(MethodView):
+    @signed_in
+    @blp.arguments(SlotQuery, location="query")
+    @blp.response(200, SlotOut(many=True))
+    @documents(blp, 401, 404)
+    @inject
+    def get(
+        self, args: dict[str, Any], doctor_id: int, slots: SlotService = Provide["slot_service"]
+    ) -> list[dict[str, Any]]:
+        """The free bookable slots of a doctor between start and end (at most 31 days), in UTC
+        and in the doctor's time zone"""
+        doctor, free = slots.for_doctor(current_actor(), doctor_id, args["start"], args["end"])
+        local = zone(doctor.timezone)
+        return [
+            {
+                "doctor": doctor.id,
+                "start": slot.start,
+                "end": slot.end,
+                "local_start": slot.start.astimezone(local).isoformat(),
+                "local_end": slot.end.astimezone(local).isoformat(),
+                "timezone": doctor.timezone,
+            }
+            for slot in free
+        ]

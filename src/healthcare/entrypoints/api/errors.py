@@ -1,0 +1,125 @@
+"""The one place errors become HTTP responses, all in one body shape:
+``{"code": 404, "status": "Not Found", "message": "...", "errors": {...}}``.
+
+Domain errors map by category, so a new rule never needs a new mapping here. Nothing a client
+sends may reach the last-resort 500 handler; it exists so a bug still answers JSON, and logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from healthcare.application.ports import StorageUnavailable
+from healthcare.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+log = logging.getLogger(__name__)
+
+#: Category -> status. Order matters only if a rule ever inherits from two categories.
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (Conflict, 409),
+    (AuthenticationFailed, 401),
+)
+
+
+def error_response(
+    code: int,
+    message: str | None = None,
+    errors: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[Response, int, dict[str, str]]:
+    status = HTTPStatus(code)
+    body: dict[str, Any] = {
+        "code": code,
+        "status": status.phrase,
+        "message": message or status.description or status.phrase,
+    }
+    if errors:
+        body["errors"] = errors
+    return jsonify(body), code, headers or {}
+
+
+def status_for(error: DomainError) -> int:
+    for category, code in DOMAIN_STATUS:
+        if isinstance(error, category):
+            return code
+    return 422  # pragma: no cover - every DomainError has a category
+
+
+def handle_domain_error(error: DomainError) -> tuple[Response, int, dict[str, str]]:
+    return error_response(status_for(error), error.message, error.errors)
+
+
+def handle_storage_unavailable(error: StorageUnavailable) -> tuple[Response, int, dict[str, str]]:
+    log.warning("storage unavailable: %s", error)
+    retry = str(current_app.config.get("RETRY_AFTER_SECONDS", 5))
+    return error_response(
+        503,
+        "The service is briefly unavailable; try again shortly.",
+        headers={"Retry-After": retry},
+    )
+
+
+def handle_http_exception(error: HTTPException) -> tuple[Response, int, dict[str, str]]:
+    code = error.code or 500
+    if code >= 500:
+        log.error("HTTP %s: %s", code, error)
+    data = getattr(error, "data", None) or {}
+    message = data.get("message") or _message(error)
+    errors = data.get("errors") or data.get("messages")
+    headers = dict(data.get("headers") or {})
+    for name, value in error.get_headers():
+        if name.lower() == "allow":  # keep werkzeug's Allow header on 405
+            headers["Allow"] = value
+    if isinstance(error, RateLimitExceeded):
+        headers["Retry-After"] = str(_retry_after(error))
+        message = "Too many failed sign-in attempts; try again later."
+    return error_response(code, message, errors, headers)
+
+
+def handle_unexpected(error: Exception) -> tuple[Response, int, dict[str, str]]:
+    log.exception("unhandled error")
+    return error_response(500, "An unexpected error occurred; it has been logged.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def _message(error: HTTPException) -> str:
+    if error.code == 400:
+        return "The request is malformed."
+    if error.code == 413:
+        return "The request body is too large."
+    return error.description or HTTPStatus(error.code or 500).phrase
+
+
+def _retry_after(error: RateLimitExceeded) -> int:
+    """Seconds until the breached window frees a slot, at least 1."""
+    window = int(error.limit.limit.get_expiry())
+    for extension in current_app.extensions.get("limiter", ()):
+        current = getattr(extension, "current_limit", None)
+        if current is not None:
+            # reset_at is rounded up a second; never promise more than one window.
+            return min(window, max(1, math.ceil(current.reset_at - time.time())))
+    return max(1, window)

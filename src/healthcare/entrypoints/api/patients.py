@@ -1,0 +1,75 @@
+"""Patient profiles: admins see all, doctors their patients, a patient themself. All audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask.views import MethodView
+
+from healthcare.application.commands import CreatePatient, UpdatePatient
+from healthcare.application.services import PatientService
+from healthcare.domain.model import Patient
+from healthcare.entrypoints.api.routing import (
+    LIST_HEADERS,
+    documents,
+    page_request,
+    paginated,
+    resource,
+)
+from healthcare.entrypoints.api.schemas import ListQuery, PatientIn, PatientOut, PatientPatch
+from healthcare.entrypoints.api.security import current_actor, roles, signed_in
+
+blp = resource("patients", "/api/patients", "Patient profiles (every access is audited).")
+
+
+@blp.route("/")
+class Patients(MethodView):
+    @signed_in
+    @blp.arguments(ListQuery, location="query")
+    @blp.response(200, PatientOut(many=True), headers=LIST_HEADERS)
+    @documents(blp, 401)
+    @inject
+    def get(
+        self, args: dict[str, Any], patients: PatientService = Provide["patient_service"]
+    ) -> Any:
+        """List the patients the caller may see"""
+        return paginated(patients.list(current_actor(), page_request(args)))
+
+    @roles("admin")
+    @blp.arguments(PatientIn)
+    @blp.response(201, PatientOut)
+    @documents(blp, 401, 403, 409)
+    @inject
+    def post(
+        self, body: dict[str, Any], patients: PatientService = Provide["patient_service"]
+    ) -> Patient:
+        """Create the profile of a patient-role user (patients sign up at /api/auth/register/)"""
+        return patients.create(current_actor(), CreatePatient(**body))
+
+
+@blp.route("/<id:patient_id>/")
+class PatientItem(MethodView):
+    @signed_in
+    @blp.response(200, PatientOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(
+        self, patient_id: int, patients: PatientService = Provide["patient_service"]
+    ) -> Patient:
+        """Read a patient profile"""
+        return patients.get(current_actor(), patient_id)
+
+    @signed_in
+    @blp.arguments(PatientPatch)
+    @blp.response(200, PatientOut)
+    @documents(blp, 401, 403, 404)
+    @inject
+    def patch(
+        self,
+        body: dict[str, Any],
+        patient_id: int,
+        patients: PatientService = Provide["patient_service"],
+    ) -> Patient:
+        """Change a patient profile (a patient: only their own name, email and phone)"""
+        return patients.update(current_actor(), patient_id, UpdatePatient(**body))

@@ -1,0 +1,82 @@
+"""Production gunicorn settings, shipped with the package.
+
+    gunicorn -c python:healthcare.entrypoints.gunicorn_conf 'healthcare.bootstrap:create_app()'
+
+``healthcare serve`` starts from the same settings. The app is NOT preloaded: each worker builds
+its own app, and so its own database engine, after the fork, so no connection is shared between
+processes. Environment: ``GUNICORN_BIND`` (default 0.0.0.0:8000), ``WEB_CONCURRENCY`` (workers),
+``GUNICORN_THREADS``, ``LOG_LEVEL``, ``FORWARDED_ALLOW_IPS`` (the proxy in front, whose
+X-Forwarded-For gunicorn then trusts).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from typing import Any
+
+from healthcare.config import ConfigError, Settings
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+preload_app = False
+# No runtime control socket: several instances on one host would fight over its path.
+control_socket_disable = True
+
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, staggered, so a slow leak never takes the service down.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Request-size limits before Flask sees anything (bodies are capped by MAX_CONTENT_LENGTH).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+
+#: One JSON object per line on stdout/stderr, for the log collector.
+logconfig_dict: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        },
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+    },
+}
+
+
+def on_starting(server: Any) -> None:
+    """Refuse to start on a wrong setting, with its one line, before any worker boots."""
+    try:
+        Settings.from_env()
+    except ConfigError as error:
+        print(f"healthcare: configuration error: {error}", file=sys.stderr)
+        sys.exit(1)
