@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import healthcare
 from healthcare.adapters.clock import SystemClock
+from healthcare.adapters.notifications import LogSender, SmtpSender
 from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.adapters.sqlalchemy import (
     SqlAlchemyUnitOfWork,
@@ -45,9 +46,11 @@ from healthcare.application.services import (
     PatientService,
     SlotService,
 )
+from healthcare.application.services.jobs import AvailabilityImport, NoShowJob, ReminderJob
 from healthcare.config import Settings
 from healthcare.entrypoints.api import BLUEPRINTS
 from healthcare.entrypoints.api.errors import register_error_handlers
+from healthcare.entrypoints.api.observability import init_request_ids
 from healthcare.entrypoints.api.openapi import assets, openapi_config
 from healthcare.entrypoints.api.routing import IdConverter, id_converter_schema
 from healthcare.entrypoints.api.security import configure_jwt
@@ -64,6 +67,20 @@ def database_engine(url: str, *, statement_timeout_ms: int, pool_size: int) -> I
         yield engine
     finally:
         engine.dispose()
+
+
+def message_sender(settings: Settings) -> LogSender | SmtpSender:
+    """SMTP when a host is configured; otherwise a sender that only logs that it sent."""
+    if not settings.smtp_host:
+        return LogSender()
+    return SmtpSender(
+        settings.smtp_host,
+        settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username or None,
+        password=settings.smtp_password or None,
+        starttls=settings.smtp_starttls,
+    )
 
 
 def use_case(
@@ -115,6 +132,14 @@ class Container(containers.DeclarativeContainer):
     slot_service = use_case(SlotService, unit_of_work, clock)
     health_service = use_case(HealthService, unit_of_work, clock)
 
+    # Batch jobs: the same use cases and rules, run by the clinic itself.
+    sender = providers.Singleton(message_sender, settings)
+    no_show_job = use_case(NoShowJob, unit_of_work, clock)
+    reminder_job = providers.Singleton(
+        ReminderJob, uow_factory=unit_of_work.provider, clock=clock, sender=sender
+    )
+    availability_import = use_case(AvailabilityImport, unit_of_work, clock)
+
 
 def create_container(settings: Settings | None = None) -> Container:
     """A wired container; ``settings`` default to the environment's."""
@@ -159,6 +184,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.url_map.strict_slashes = False
     app.url_map.converters["id"] = IdConverter
 
+    init_request_ids(app)
     api = Api(app)
     api.register_converter(IdConverter, id_converter_schema)
     register_error_handlers(app)  # after Api(): replaces flask-smorest's HTTP error handler

@@ -52,6 +52,15 @@ class Settings:
     #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust; 0 trusts none.
     #: Behind a proxy it must be set, or every client shares the proxy's sign-in throttle.
     proxy_hops: int = 0
+    #: Batch jobs: how long after its end a confirmed appointment counts as a no-show.
+    no_show_grace_minutes: int = 60
+    #: Reminders go by SMTP when a host is set; otherwise they are logged (no content).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = "clinic@localhost"
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
     #: Whether ``jwt_secret_key`` is the generated development secret (refused in production).
     dev_secret: bool = field(default=False, repr=False)
 
@@ -84,6 +93,13 @@ class Settings:
             "statement_timeout_ms": _int(env, "DB_STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
             "db_pool_size": _int(env, "DB_POOL_SIZE", cls.db_pool_size),
             "proxy_hops": _int(env, "PROXY_HOPS", cls.proxy_hops),
+            "no_show_grace_minutes": _int(env, "NO_SHOW_GRACE_MINUTES", cls.no_show_grace_minutes),
+            "smtp_host": env.get("SMTP_HOST", cls.smtp_host).strip(),
+            "smtp_port": _int(env, "SMTP_PORT", cls.smtp_port),
+            "smtp_from": env.get("SMTP_FROM", cls.smtp_from).strip(),
+            "smtp_username": env.get("SMTP_USERNAME", cls.smtp_username),
+            "smtp_password": env.get("SMTP_PASSWORD", cls.smtp_password),
+            "smtp_starttls": _bool(env, "SMTP_STARTTLS", cls.smtp_starttls),
         }
         values.update(overrides)
         if values.get("env") not in ENVIRONMENTS:
@@ -133,6 +149,8 @@ class Settings:
             ("db_pool_size", 1, 1000),
             ("retry_after_seconds", 1, 3600),
             ("proxy_hops", 0, 10),
+            ("no_show_grace_minutes", 0, 7 * 24 * 60),
+            ("smtp_port", 1, 65535),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -158,7 +176,8 @@ class Settings:
 
     def describe(self) -> dict[str, Any]:
         """The settings without secrets, for a start-up log line."""
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "jwt_secret_key"}
+        secret = {"jwt_secret_key", "smtp_password"}
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in secret}
         shown["database_url"] = _hide_password(self.database_url)
         return shown
 

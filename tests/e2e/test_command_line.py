@@ -170,7 +170,7 @@ def test_a_wrong_setting_stops_the_command_with_one_line(tmp_path: Path) -> None
         args=["db", "upgrade"],
         env=_env("sqlite:///x.db", tmp_path, ACCESS_TOKEN_MINUTES="soon"),
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # configuration invalid
     assert result.stderr.strip().splitlines() == [
         "Error: configuration error: ACCESS_TOKEN_MINUTES must be an integer, got 'soon'"
     ]

@@ -2,14 +2,22 @@
 
 Adding a command: write a function under ``main`` (or a group such as ``db``), take what it needs
 with ``@inject`` and ``Provide["..._service"]`` like the views do, and raise domain errors freely:
-``HealthcareGroup`` turns them, and configuration errors, into one line and exit status 1.
+``HealthcareGroup`` turns them, and configuration and database errors, into one line and the exit
+status below. Jobs end with a one-line summary on stdout; progress goes to a terminal only.
+
+Exit status: 0 done; 1 refused by a rule, or bad rows in an input file; 2 wrong usage;
+3 configuration invalid; 4 database unreachable; 5 schema not at the newest revision;
+6 some messages could not be sent (they stay in the outbox: run again later).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +26,12 @@ from dependency_injector.wiring import Provide, inject
 from healthcare.application.commands import CreateUser
 from healthcare.application.ports import StorageUnavailable
 from healthcare.application.services import AccountService
+from healthcare.application.services.jobs import (
+    AvailabilityImport,
+    NoShowJob,
+    ReminderJob,
+    parse_duration,
+)
 from healthcare.config import ConfigError, Settings
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError
@@ -33,18 +47,33 @@ class Composition:
     app: Callable[[Settings], Any]
 
 
+EXIT_REFUSED = 1
+EXIT_CONFIG = 3
+EXIT_DATABASE = 4
+EXIT_SCHEMA_BEHIND = 5
+EXIT_SEND_FAILED = 6
+
+
+class Failure(click.ClickException):
+    """One line on stderr and a chosen exit status."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class HealthcareGroup(click.Group):
-    """Expected failures are one line on stderr and exit status 1, never a traceback."""
+    """Expected failures are one line on stderr and their exit status, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ConfigError as error:
-            raise click.ClickException(f"configuration error: {error}") from None
+            raise Failure(f"configuration error: {error}", EXIT_CONFIG) from None
         except DomainError as error:
-            raise click.ClickException(error.message) from None
+            raise Failure(error.message, EXIT_REFUSED) from None
         except StorageUnavailable as error:
-            raise click.ClickException(f"database unavailable: {error}") from None
+            raise Failure(f"database unavailable: {error}", EXIT_DATABASE) from None
 
 
 @click.group(cls=HealthcareGroup)
@@ -171,3 +200,112 @@ def create_user(
     user = account.user
     click.echo(json.dumps({"id": user.id, "email": user.email, "role": str(user.role)}))
 
+
+@main.command()
+@click.pass_obj
+def check(container: Any) -> None:
+    """Check the configuration, the database connection and the schema revision.
+
+    Reaching this line means the settings parsed; reading the schema revision proves the
+    database answers (a connection failure exits with status 4).
+    """
+    settings = container.settings()
+    click.echo(f"configuration: ok ({settings.env}, {settings.describe()['database_url']})")
+    current, head = container.current_revision(), container.head_revision()
+    click.echo("database: reachable")
+    if current != head:
+        raise Failure(
+            f"schema: at {current or 'no revision'}, newest is {head}: run `healthcare db upgrade`",
+            EXIT_SCHEMA_BEHIND,
+        )
+    click.echo(f"schema: at the newest revision ({head})")
+
+
+# -- batch jobs ------------------------------------------------------------------------------
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A live count on a terminal; nothing at all in a pipe or a log file."""
+    done = 0
+    live = sys.stderr.isatty()
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if live:
+            click.echo(f"\r{label}: {done}", nl=False, err=True)
+
+    try:
+        yield advance
+    finally:
+        if live and done:
+            click.echo(err=True)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@main.command("mark-no-shows")
+@click.option(
+    "--grace",
+    callback=_duration,
+    help="How long after its end a confirmed appointment counts as missed "
+    "[default: NO_SHOW_GRACE_MINUTES, 60m].",
+)
+@click.pass_obj
+@inject
+def mark_no_shows(container: Any, grace: Any, job: NoShowJob = Provide["no_show_job"]) -> None:
+    """Mark confirmed appointments that ended without being completed as no-shows."""
+    from datetime import timedelta
+
+    if grace is None:
+        grace = timedelta(minutes=container.settings().no_show_grace_minutes)
+    with progress("marked") as advance:
+        report = job.run(grace=grace, progress=advance)
+    click.echo(f"mark-no-shows: {report.marked} marked as no-show")
+
+
+@main.command("send-reminders")
+@click.option(
+    "--within", default="24h", show_default=True, callback=_duration,
+    help="Remind of appointments starting within this time (30m, 24h, 2d).",
+)
+@inject
+def send_reminders(within: Any, job: ReminderJob = Provide["reminder_job"]) -> None:
+    """Write one reminder per upcoming appointment to the outbox, then send the outbox."""
+    with progress("sent") as advance:
+        report = job.run(within=within, progress=advance)
+    click.echo(
+        f"send-reminders: {report.written} new, {report.already_written} already written, "
+        f"{report.sent} sent, {report.failed} failed"
+    )
+    if report.failed:
+        raise Failure(f"{report.failed} message(s) not sent; they stay in the outbox", EXIT_SEND_FAILED)
+
+
+@main.command("import-availability")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@inject
+def import_availability(
+    csv_file: Path, importer: AvailabilityImport = Provide["availability_import"]
+) -> None:
+    """Import availability windows from a CSV file (doctor,start_time,end_time): all or nothing."""
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except (UnicodeDecodeError, OSError) as error:
+        raise Failure(f"{csv_file}: cannot read it as UTF-8 text ({error})", EXIT_REFUSED) from None
+    report = importer.run(text)
+    for error in report.errors:
+        click.echo(f"{csv_file}:{error.line}: {error.reason}", err=True)
+    if report.errors:
+        raise Failure(
+            f"import-availability: {len(report.errors)} bad row(s); nothing imported", EXIT_REFUSED
+        )
+    click.echo(f"import-availability: {report.imported} window(s) imported")

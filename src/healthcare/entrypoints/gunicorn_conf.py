@@ -40,6 +40,9 @@ limit_request_field_size = 8190
 
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+# The request line has no body and our query strings carry ids and dates, never patient data.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 
@@ -47,21 +50,26 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 logconfig_dict: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "healthcare.entrypoints.api.observability.RequestIdFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
         }
     },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["request_id"],
             "stream": "ext://sys.stdout",
         },
         "stderr": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["request_id"],
             "stream": "ext://sys.stderr",
         },
     },

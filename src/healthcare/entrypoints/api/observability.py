@@ -1,0 +1,37 @@
+"""Request ids: one per request, on the response and on every log line written meanwhile.
+
+A client or proxy may send ``X-Request-ID`` to correlate its logs with ours; anything that is
+not a short token is replaced, so a header cannot inject text into the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, has_request_context, request
+
+HEADER = "X-Request-ID"
+_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def init_request_ids(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get(HEADER, "")
+        g.request_id = incoming if _ACCEPTABLE.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def expose_request_id(response: Response) -> Response:
+        if "request_id" in g:
+            response.headers[HEADER] = g.request_id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record ("-" outside a request), for the log formatter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
