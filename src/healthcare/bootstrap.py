@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         LOGIN_RATE_LIMIT=settings.login_rate_limit,
         LOGIN_ADDRESS_RATE_LIMIT=settings.login_address_rate_limit,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_KEY_PREFIX=settings.ratelimit_key_prefix,
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=False,
         **openapi_config("Healthcare Appointment Scheduling API", healthcare.__version__),

@@ -38,6 +38,8 @@ class Settings:
     #: ... and per client address, which tries many accounts.
     login_address_rate_limit: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
+    #: Namespaces the counters when several deployments share one Redis.
+    ratelimit_key_prefix: str = "healthcare"
     max_content_length: int = 1024 * 1024
     #: argon2id at the OWASP baseline: 19 MiB, 2 iterations, 1 lane.
     argon2_time_cost: int = 2
@@ -84,6 +86,7 @@ class Settings:
                 "LOGIN_ADDRESS_RATE_LIMIT", cls.login_address_rate_limit
             ),
             "ratelimit_storage_uri": env.get("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),
+            "ratelimit_key_prefix": env.get("RATELIMIT_KEY_PREFIX", cls.ratelimit_key_prefix),
             "max_content_length": _int(env, "MAX_CONTENT_LENGTH", cls.max_content_length),
             "argon2_time_cost": _int(env, "ARGON2_TIME_COST", cls.argon2_time_cost),
             "argon2_memory_cost": _int(env, "ARGON2_MEMORY_COST", cls.argon2_memory_cost),

@@ -47,9 +47,28 @@ def require_postgres(admin_url: str = POSTGRES_ADMIN_URL) -> None:
         f"PostgreSQL is unreachable at {make_url(admin_url).render_as_string()}: {problem}. "
         "Start it (e.g. `pg_ctlcluster <version> main start`) or point TEST_POSTGRES_URL at one."
     )
+    unavailable(message)
+
+
+def unavailable(message: str) -> None:
+    """A service a test needs is missing: skip on a newcomer's machine, fail under CI."""
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def require_redis(url: str = REDIS_URL) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        unavailable(
+            f"Redis is unreachable at {url}: {error}. Start it (redis-server) or set TEST_REDIS_URL."
+        )
 
 
 @functools.cache

@@ -8,6 +8,7 @@ several).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -33,7 +34,8 @@ def _account_key() -> str:
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str) or not email.strip():
         return "account:-"
-    return "account:" + email.strip().lower()[:320]
+    # Hashed: the shared counter store (Redis) never holds an address in clear.
+    return "account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def _address_key() -> str:
