@@ -11,13 +11,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from threading import Barrier
 
 import pytest
 from sqlalchemy import Engine, text
 
+from healthcare.adapters.clock import FixedClock
+from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_session_factory
+from healthcare.application.services import AccountService
 from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.domain.errors import AuthenticationFailed
 from tests.conftest import NOW
 from tests.support.clinic_rows import add_doctor, add_patient, add_window, at, stored
 from tests.support.databases import engine_for
@@ -94,3 +100,29 @@ def test_of_simultaneous_overlapping_bookings_exactly_one_wins(
         assert all(o == "booked" or o.startswith(refusal) for o in outcomes), outcomes
         assert sum(outcomes.values()) == RACERS
         assert active_appointments(engine) == 1
+
+
+@pytest.mark.postgres
+def test_a_refresh_token_spent_by_racing_requests_works_exactly_once(postgres_url: str) -> None:
+    """Two copies of one refresh token presented at once: one rotation, the rest refused, and
+    the family revoked (a copy in other hands is a stolen token)."""
+    with engine_for(postgres_url, pool_size=RACERS) as engine:
+        sessions = make_session_factory(engine)
+        accounts = AccountService(
+            lambda: SqlAlchemyUnitOfWork(sessions), FixedClock(NOW), Argon2PasswordHasher(1, 8, 1)
+        )
+        barrier = Barrier(RACERS)
+
+        def spend(_: int) -> str:
+            barrier.wait(timeout=60)
+            try:
+                accounts.spend_refresh_token("the-jti", "the-family", NOW + timedelta(days=1))
+            except AuthenticationFailed:
+                return "refused"
+            return "rotated"
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            outcomes = Counter(pool.map(spend, range(RACERS)))
+
+        assert outcomes == {"rotated": 1, "refused": RACERS - 1}
+        assert accounts.any_revoked(["fam:the-family"])

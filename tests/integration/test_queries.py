@@ -230,9 +230,9 @@ def test_a_batch_of_audit_events_is_one_insert(engine: Engine, sql_uow: UowFacto
 
 def test_revoking_is_idempotent_and_expired_revocations_are_purged(sql_uow: UowFactory) -> None:
     with sql_uow() as uow:
-        uow.revocations.revoke("jti:a", at(9))
-        uow.revocations.revoke("jti:a", at(9))
-        uow.revocations.revoke("jti:b", at(11))
+        assert uow.revocations.revoke("jti:a", at(9)) is True
+        assert uow.revocations.revoke("jti:a", at(9)) is False
+        assert uow.revocations.revoke("jti:b", at(11)) is True
         uow.commit()
     with sql_uow() as uow:
         assert uow.revocations.any_revoked(["jti:x", "jti:a"])

@@ -224,8 +224,9 @@ class OutboxRepository(Protocol):
 class TokenRevocations(Protocol):
     """Revoked token ids and token families, shared by every process through the database."""
 
-    def revoke(self, key: str, expires_at: datetime) -> None:
-        """Idempotent: revoking a revoked key changes nothing."""
+    def revoke(self, key: str, expires_at: datetime) -> bool:
+        """True when ``key`` was newly revoked; revoking a revoked key changes nothing and
+        answers False. Atomic: of two racing callers, exactly one hears True."""
         ...
 
     def any_revoked(self, keys: Sequence[str]) -> bool: ...

@@ -350,8 +350,11 @@ class InMemoryTokenRevocations:
     def __init__(self, tables: dict[str, Table]) -> None:
         self._rows = tables["revocations"]
 
-    def revoke(self, key: str, expires_at: datetime) -> None:
-        self._rows.setdefault(key, expires_at)  # type: ignore[call-overload]
+    def revoke(self, key: str, expires_at: datetime) -> bool:
+        if key in self._rows:
+            return False
+        self._rows[key] = expires_at  # type: ignore[index]
+        return True
 
     def any_revoked(self, keys: Sequence[str]) -> bool:
         return any(key in self._rows for key in keys)

@@ -381,12 +381,13 @@ class SqlAlchemyTokenRevocations:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def revoke(self, key: str, expires_at: datetime) -> None:
-        self.session.execute(
+    def revoke(self, key: str, expires_at: datetime) -> bool:
+        result = self.session.execute(
             _insert_unless_present(self.session, RevokedTokenRow, RevokedTokenRow.key).values(
                 key=key, expires_at=expires_at
             )
         )
+        return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
     def any_revoked(self, keys: Sequence[str]) -> bool:
         if not keys:

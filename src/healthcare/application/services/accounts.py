@@ -205,11 +205,11 @@ class AccountService(Service):
         with self.uow_factory() as uow:
             if uow.revocations.any_revoked([whole_family]):
                 raise AuthenticationFailed("This session has been revoked.")
-            if uow.revocations.any_revoked([spent]):
+            # Spending is the revocation itself, so of two racing refreshes exactly one wins.
+            if not uow.revocations.revoke(spent, expires_at):
                 uow.revocations.revoke(whole_family, expires_at)
                 uow.commit()
                 raise AuthenticationFailed("This refresh token was already used; the session is revoked.")
-            uow.revocations.revoke(spent, expires_at)
             uow.commit()
 
     # -- helpers ---------------------------------------------------------------------------
