@@ -46,8 +46,11 @@ from healthcare.application.services import (
     PatientService,
     SlotService,
 )
+from healthcare.application.services.calendar import CalendarService
+from healthcare.application.services.bulk import BulkLoadService
 from healthcare.application.services.jobs import AvailabilityImport, NoShowJob, ReminderJob
 from healthcare.config import Settings
+from healthcare.domain.weekly import BookingPolicy
 from healthcare.entrypoints.api import BLUEPRINTS
 from healthcare.entrypoints.api.errors import register_error_handlers
 from healthcare.entrypoints.api.observability import init_request_ids
@@ -80,6 +83,17 @@ def message_sender(settings: Settings) -> LogSender | SmtpSender:
         username=settings.smtp_username or None,
         password=settings.smtp_password or None,
         starttls=settings.smtp_starttls,
+    )
+
+
+def booking_policy(settings: Settings) -> BookingPolicy:
+    """The clinic-wide booking policy; each doctor's own choices apply on top of it."""
+    return BookingPolicy(
+        min_notice=timedelta(minutes=settings.booking_min_notice_minutes),
+        horizon=timedelta(days=settings.booking_horizon_days),
+        buffer=timedelta(minutes=settings.booking_buffer_minutes),
+        max_per_day=settings.booking_max_per_day,
+        late_cancel_cutoff=timedelta(hours=settings.late_cancel_hours),
     )
 
 
@@ -126,10 +140,18 @@ class Container(containers.DeclarativeContainer):
     doctor_service = use_case(DoctorService, unit_of_work, clock)
     patient_service = use_case(PatientService, unit_of_work, clock)
     availability_service = use_case(AvailabilityService, unit_of_work, clock)
-    appointment_service = use_case(AppointmentService, unit_of_work, clock)
+    booking_policy = providers.Singleton(booking_policy, settings)
+    appointment_service = providers.Singleton(
+        AppointmentService, uow_factory=unit_of_work.provider, clock=clock, policy=booking_policy
+    )
+    calendar_service = providers.Singleton(
+        CalendarService, uow_factory=unit_of_work.provider, clock=clock, policy=booking_policy
+    )
     medical_record_service = use_case(MedicalRecordService, unit_of_work, clock)
     audit_service = use_case(AuditService, unit_of_work, clock)
-    slot_service = use_case(SlotService, unit_of_work, clock)
+    slot_service = providers.Singleton(
+        SlotService, uow_factory=unit_of_work.provider, clock=clock, policy=booking_policy
+    )
     health_service = use_case(HealthService, unit_of_work, clock)
 
     # Batch jobs: the same use cases and rules, run by the clinic itself.
@@ -139,6 +161,9 @@ class Container(containers.DeclarativeContainer):
         ReminderJob, uow_factory=unit_of_work.provider, clock=clock, sender=sender
     )
     availability_import = use_case(AvailabilityImport, unit_of_work, clock)
+    bulk_load_service = providers.Singleton(
+        BulkLoadService, uow_factory=unit_of_work.provider, clock=clock, hasher=password_hasher
+    )
 
 
 def create_container(settings: Settings | None = None) -> Container:

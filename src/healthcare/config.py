@@ -56,6 +56,15 @@ class Settings:
     proxy_hops: int = 0
     #: Batch jobs: how long after its end a confirmed appointment counts as a no-show.
     no_show_grace_minutes: int = 60
+    #: The clinic's booking policy; an admin may set each doctor's own. Notice, horizon and
+    #: the daily cap bind patients; the buffer after each appointment binds everyone.
+    booking_min_notice_minutes: int = 120
+    booking_horizon_days: int = 90
+    booking_buffer_minutes: int = 0
+    #: Unset: no daily cap.
+    booking_max_per_day: int | None = None
+    #: A cancellation this close to the start is allowed but recorded as late.
+    late_cancel_hours: int = 24
     #: Reminders go by SMTP when a host is set; otherwise they are logged (no content).
     smtp_host: str = ""
     smtp_port: int = 587
@@ -97,6 +106,15 @@ class Settings:
             "db_pool_size": _int(env, "DB_POOL_SIZE", cls.db_pool_size),
             "proxy_hops": _int(env, "PROXY_HOPS", cls.proxy_hops),
             "no_show_grace_minutes": _int(env, "NO_SHOW_GRACE_MINUTES", cls.no_show_grace_minutes),
+            "booking_min_notice_minutes": _int(
+                env, "BOOKING_MIN_NOTICE_MINUTES", cls.booking_min_notice_minutes
+            ),
+            "booking_horizon_days": _int(env, "BOOKING_HORIZON_DAYS", cls.booking_horizon_days),
+            "booking_buffer_minutes": _int(
+                env, "BOOKING_BUFFER_MINUTES", cls.booking_buffer_minutes
+            ),
+            "booking_max_per_day": _optional_int(env, "BOOKING_MAX_PER_DAY"),
+            "late_cancel_hours": _int(env, "LATE_CANCEL_HOURS", cls.late_cancel_hours),
             "smtp_host": env.get("SMTP_HOST", cls.smtp_host).strip(),
             "smtp_port": _int(env, "SMTP_PORT", cls.smtp_port),
             "smtp_from": env.get("SMTP_FROM", cls.smtp_from).strip(),
@@ -153,6 +171,11 @@ class Settings:
             ("retry_after_seconds", 1, 3600),
             ("proxy_hops", 0, 10),
             ("no_show_grace_minutes", 0, 7 * 24 * 60),
+            # The same bounds as a doctor's own policy (domain.policy.LIMITS).
+            ("booking_min_notice_minutes", 0, 7 * 24 * 60),
+            ("booking_horizon_days", 1, 730),
+            ("booking_buffer_minutes", 0, 8 * 60),
+            ("late_cancel_hours", 0, 30 * 24),
             ("smtp_port", 1, 65535),
         ):
             value = getattr(self, name)
@@ -160,6 +183,9 @@ class Settings:
                 raise ConfigError(
                     f"{name.upper()} must be an integer from {low} to {high}, got {value!r}"
                 )
+        cap = self.booking_max_per_day
+        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 200):
+            raise ConfigError(f"BOOKING_MAX_PER_DAY must be unset or an integer from 1 to 200, got {cap!r}")
         for name in ("login_rate_limit", "login_address_rate_limit"):
             _check_rate_limit(name.upper(), getattr(self, name))
         if "://" not in self.ratelimit_storage_uri:
@@ -232,6 +258,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw.strip())
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    return _int(env, name, 0)
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

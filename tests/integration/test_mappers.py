@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -13,7 +13,9 @@ from faker import Faker
 from healthcare.adapters.sqlalchemy.rows import (
     AppointmentRow,
     AuditEventRow,
+    AvailabilityExceptionRow,
     AvailabilityRow,
+    AvailabilityRuleRow,
     DoctorRow,
     MedicalRecordRow,
     OutboxMessageRow,
@@ -26,6 +28,8 @@ from healthcare.domain.appointments import Status
 from healthcare.domain.audit import Action, Outcome, Resource
 from healthcare.domain.model import Role
 from healthcare.domain.notifications import OutboxMessage
+from healthcare.domain.policy import PolicyOverrides
+from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
 from tests.factories import (
     AppointmentFactory,
     AuditEventFactory,
@@ -73,6 +77,7 @@ ENTITIES: dict[str, Callable[[dict[str, int]], Any]] = {
         appointment_minutes=45,
         timezone=fake.timezone(),
         specialization=fake.job()[:200],
+        policy=PolicyOverrides(min_notice_minutes=0, horizon_days=30, buffer_minutes=5, max_per_day=9),
     ),
     "patient": lambda ids: PatientFactory(
         user_id=ids["spare_user"], email=fake.email(), date_of_birth=fake.date_of_birth()
@@ -90,6 +95,19 @@ ENTITIES: dict[str, Callable[[dict[str, int]], Any]] = {
         status=Status.CANCELLED,
         reason=fake.paragraph(),
         cancellation_reason=fake.sentence(),
+        late_cancellation=True,
+        rescheduled_from=ids["appointment"],
+    ),
+    "rule": lambda ids: AvailabilityRule(
+        doctor_id=ids["doctor"],
+        weekday=fake.random_int(0, 6),
+        start_time=time(8, 15),
+        end_time=time(17, 45),
+        valid_from=fake.date_between("+1d", "+1y"),
+        valid_until=fake.date_between("+2y", "+3y"),
+    ),
+    "exception": lambda ids: AvailabilityException(
+        doctor_id=ids["doctor"], start=instant(), end=instant() + timedelta(days=800), reason=fake.sentence()
     ),
     "medical_record": lambda ids: MedicalRecordFactory(
         appointment=AppointmentFactory(
@@ -123,6 +141,8 @@ ROWS = {
     "patient": PatientRow,
     "availability": AvailabilityRow,
     "appointment": AppointmentRow,
+    "rule": AvailabilityRuleRow,
+    "exception": AvailabilityExceptionRow,
     "medical_record": MedicalRecordRow,
     "outbox_message": OutboxMessageRow,
     "audit_event": AuditEventRow,
@@ -134,6 +154,8 @@ REPOSITORIES = {
     "patient": "patients",
     "availability": "availabilities",
     "appointment": "appointments",
+    "rule": "rules",
+    "exception": "exceptions",
     "medical_record": "records",
     "outbox_message": "outbox",
 }

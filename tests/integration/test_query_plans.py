@@ -14,11 +14,14 @@ from healthcare.adapters.sqlalchemy.rows import AppointmentRow
 from healthcare.application.ports import AppointmentFilter, PageRequest
 from healthcare.domain.appointments import Status
 from healthcare.domain.model import Doctor
+from healthcare.domain.time import Interval
 from tests.factories import AppointmentFactory
-from tests.support.clinic_rows import add_doctor, add_patient, at, stored
+from tests.support.clinic_rows import add_appointment, add_doctor, add_patient, at, stored
 
 DOCTORS = 20
 DAYS = 100
+#: Appointments of the second patient: a short list beside the first patient's long one.
+PAGE_OF_A_FEW = 5
 
 
 def many_appointments(uow: SqlAlchemyUnitOfWork) -> list[Doctor]:
@@ -41,15 +44,12 @@ def many_appointments(uow: SqlAlchemyUnitOfWork) -> list[Doctor]:
     return doctors
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_a_doctors_appointment_list_is_read_through_an_index(
-    engine: Engine, sql_uow: Callable[[], SqlAlchemyUnitOfWork]
-) -> None:
-    doctors = stored(sql_uow, many_appointments)
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE appointments"))
-
+def plans_of(
+    engine: Engine,
+    sql_uow: Callable[[], SqlAlchemyUnitOfWork],
+    query: Callable[[SqlAlchemyUnitOfWork], object],
+) -> tuple[object, list[str]]:
+    """What ``query`` returned, and the PostgreSQL plan of each statement it sent."""
     sent: list[tuple[str, Any]] = []
 
     def record(*args: Any) -> None:
@@ -58,14 +58,98 @@ def test_a_doctors_appointment_list_is_read_through_an_index(
     event.listen(engine, "before_cursor_execute", record)
     try:
         with sql_uow() as uow:
-            page = uow.appointments.list(PageRequest(), AppointmentFilter(doctor_id=doctors[7].id))
+            result = query(uow)
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert page.total == DAYS
-    statement, parameters = next((s, p) for s, p in sent if "ORDER BY" in s)
-
     with engine.connect() as connection:
         # A table this small might well be read whole; forbid that to see which index serves.
         connection.execute(text("SET enable_seqscan = off"))
-        plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars())
-    assert "ix_appointments_doctor_start" in plan, plan
+        plans = [
+            "\n".join(connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars())
+            for statement, parameters in sent
+            if statement.lstrip().upper().startswith("SELECT")
+        ]
+    return result, plans
+
+
+@pytest.fixture
+def doctors(engine: Engine, sql_uow: Callable[[], SqlAlchemyUnitOfWork]) -> list[Doctor]:
+    doctors = stored(sql_uow, many_appointments)
+
+    def occasional_patient(uow: SqlAlchemyUnitOfWork) -> None:
+        patient = add_patient(uow)
+        for day in range(PAGE_OF_A_FEW):
+            add_appointment(
+                uow, doctors[0], patient, at(8) + timedelta(days=day), status=Status.COMPLETED
+            )
+
+    def active_calendars(uow: SqlAlchemyUnitOfWork) -> None:
+        # Pending visits of every doctor, as a real calendar has: without them the partial
+        # (active-only) exclusion indexes are empty and look cheapest to the planner.
+        for day in range(DAYS):
+            patient = add_patient(uow)
+            for hour, doctor in enumerate(doctors[:6]):  # doctors[7] keeps its DAYS only
+                add_appointment(uow, doctor, patient, at(9 + hour) + timedelta(days=day))
+
+    stored(sql_uow, occasional_patient)
+    stored(sql_uow, active_calendars)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE appointments"))
+    return doctors
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_doctors_appointment_list_is_read_through_an_index(
+    engine: Engine, sql_uow: Callable[[], SqlAlchemyUnitOfWork], doctors: list[Doctor]
+) -> None:
+    page, plans = plans_of(
+        engine,
+        sql_uow,
+        lambda uow: uow.appointments.list(PageRequest(), AppointmentFilter(doctor_id=doctors[7].id)),
+    )
+    assert page.total == DAYS  # type: ignore[attr-defined]
+    assert plans and all("ix_appointments_doctor_start" in plan for plan in plans), plans
+
+
+#: The slot search's and the patient list's statements, and the indexes that may serve each.
+SEARCHES: dict[str, tuple[Callable[[SqlAlchemyUnitOfWork, Doctor, Interval], object], set[str]]] = {
+    "a patient's appointment list": (
+        lambda uow, doctor, month: uow.appointments.list(
+            PageRequest(page_size=50), AppointmentFilter(patient_id=2)
+        ),
+        {"ix_appointments_patient_start"},
+    ),
+    "a doctor's windows in a month": (
+        lambda uow, doctor, month: uow.availabilities.overlapping(doctor.id, month),  # type: ignore[arg-type]
+        {"ix_availabilities_doctor_start", "ex_availabilities_overlap"},
+    ),
+    # The slot search reads the doctor's busy time with buffers (issue 5): active_blocking.
+    "a doctor's active appointments in a month": (
+        lambda uow, doctor, month: uow.appointments.active_blocking(doctor.id, month),  # type: ignore[arg-type]
+        {"ix_appointments_doctor_start", "ex_appointments_doctor_overlap"},
+    ),
+    "a doctor's blocked periods in a month": (
+        lambda uow, doctor, month: uow.exceptions.overlapping(doctor.id, month),  # type: ignore[arg-type]
+        {"ix_availability_exceptions_doctor_start"},
+    ),
+    "a doctor's weekly hours": (
+        lambda uow, doctor, month: uow.rules.for_doctor(doctor.id),  # type: ignore[arg-type]
+        {"ix_availability_rules_doctor"},
+    ),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("search", list(SEARCHES))
+def test_the_list_and_slot_queries_are_read_through_an_index(
+    engine: Engine,
+    sql_uow: Callable[[], SqlAlchemyUnitOfWork],
+    doctors: list[Doctor],
+    search: str,
+) -> None:
+    query, indexes = SEARCHES[search]
+    month = Interval(at(0) + timedelta(days=10), at(0) + timedelta(days=41))
+    _, plans = plans_of(engine, sql_uow, lambda uow: query(uow, doctors[3], month))
+    assert plans and all(any(index in plan for index in indexes) for plan in plans), plans

@@ -281,3 +281,20 @@ def test_a_refresh_token_works_once_and_its_replay_revokes_the_whole_sign_in(
     with pytest.raises(AuthenticationFailed):
         services.accounts.spend_refresh_token("third", "family-a", expires)  # nothing of it works
     services.accounts.spend_refresh_token("fourth", "family-b", expires)  # other sign-ins still work
+
+
+def test_the_token_check_finds_the_holder_and_whether_the_token_is_revoked(
+    services: Services, clinic: Clinic, clock
+) -> None:
+    patient = clinic.patient
+    services.accounts.revoke(["fam:stolen"], clock.now() + timedelta(days=1))
+
+    fine = services.accounts.token_holder(patient.user_id, ["jti:x", "fam:fine"])
+    stolen = services.accounts.token_holder(patient.user_id, ["jti:y", "fam:stolen"])
+    services.accounts.update_user(clinic.admin, patient.user_id, UpdateUser(is_active=False))
+    deactivated = services.accounts.token_holder(patient.user_id, ["jti:x"])
+
+    assert fine is not None and fine.actor == patient and not fine.revoked
+    assert stolen is not None and stolen.revoked
+    assert deactivated is None
+    assert services.accounts.token_holder(10**9, []) is None

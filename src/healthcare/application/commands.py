@@ -6,7 +6,7 @@ Partial updates use :data:`UNSET` for "not given", so ``None`` can still mean "c
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Final
 
 
@@ -112,6 +112,50 @@ class CreateAvailability:
 class UpdateAvailability:
     start: datetime | Any = UNSET
     end: datetime | Any = UNSET
+
+
+@dataclass(frozen=True)
+class CreateRule:
+    """Weekly hours: every ``weekday`` (0 = Monday) from ``start_time`` to ``end_time``, local."""
+
+    weekday: int
+    start_time: time
+    end_time: time
+    #: Omitted: today in the doctor's time zone.
+    valid_from: date | None = None
+    valid_until: date | None = None
+    #: Omitted by a doctor: their own profile.
+    doctor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdateRule:
+    weekday: int | Any = UNSET
+    start_time: time | Any = UNSET
+    end_time: time | Any = UNSET
+    valid_from: date | Any = UNSET
+    valid_until: date | None | Any = UNSET
+
+
+@dataclass(frozen=True)
+class CreateException:
+    """A blocked period (holiday, training) of a doctor."""
+
+    start: datetime
+    end: datetime
+    reason: str = ""
+    #: Omitted by a doctor: their own profile.
+    doctor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdatePolicy:
+    """A doctor's own booking policy; ``None`` goes back to the clinic's default."""
+
+    min_notice_minutes: int | None | Any = UNSET
+    horizon_days: int | None | Any = UNSET
+    buffer_minutes: int | None | Any = UNSET
+    max_per_day: int | None | Any = UNSET
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 Repositories return domain entities (copies: changing one changes nothing until ``update``).
 ``add`` assigns the id; ``add`` and ``update`` raise the matching domain error when a uniqueness
 or no-overlap guarantee is broken, because the storage enforces those guarantees itself.
+``add_many`` stores a batch the same way (one round trip on a database), assigns each entity its
+id, and returns the ids in the batch's order; a broken guarantee stores none of the batch.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
+from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.model import Doctor, Patient, Role, User
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
+from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
 
 T = TypeVar("T")
 
@@ -78,12 +82,27 @@ class AppointmentFilter:
     #: Appointments starting at or after ``start`` and before ``end``.
     start: datetime | None = None
     end: datetime | None = None
+    #: Also the history copies reschedules leave behind (cancelled, "rescheduled").
+    include_history: bool = False
 
 
 @dataclass(frozen=True)
 class AvailabilityFilter:
     doctor_id: int | None = None
     #: Windows overlapping [start, end).
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RuleFilter:
+    doctor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ExceptionFilter:
+    doctor_id: int | None = None
+    #: Blocked periods overlapping [start, end).
     start: datetime | None = None
     end: datetime | None = None
 
@@ -121,6 +140,7 @@ class AuditFilter:
 
 class UserRepository(Protocol):
     def add(self, user: User) -> User: ...
+    def add_many(self, users: Sequence[User]) -> list[int]: ...
     def get(self, user_id: int) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
     def update(self, user: User) -> None: ...
@@ -130,9 +150,15 @@ class UserRepository(Protocol):
         """The active user ``user_id`` with their profile ids, in one look-up; None if inactive."""
         ...
 
+    def get_token_holder(self, user_id: int, revocation_keys: Sequence[str]) -> TokenHolder | None:
+        """``get_actor`` and whether any of ``revocation_keys`` is revoked, in one look-up: the
+        check every authenticated request makes."""
+        ...
+
 
 class DoctorRepository(Protocol):
     def add(self, doctor: Doctor) -> Doctor: ...
+    def add_many(self, doctors: Sequence[Doctor]) -> list[int]: ...
     def get(self, doctor_id: int) -> Doctor | None: ...
     def get_by_user(self, user_id: int) -> Doctor | None: ...
     def update(self, doctor: Doctor) -> None: ...
@@ -146,6 +172,7 @@ class DoctorRepository(Protocol):
 
 class PatientRepository(Protocol):
     def add(self, patient: Patient) -> Patient: ...
+    def add_many(self, patients: Sequence[Patient]) -> list[int]: ...
     def get(self, patient_id: int) -> Patient | None: ...
     def get_by_user(self, user_id: int) -> Patient | None: ...
     def update(self, patient: Patient) -> None: ...
@@ -154,6 +181,7 @@ class PatientRepository(Protocol):
 
 class AvailabilityRepository(Protocol):
     def add(self, window: Availability) -> Availability: ...
+    def add_many(self, windows: Sequence[Availability]) -> list[int]: ...
     def get(self, window_id: int) -> Availability | None: ...
     def update(self, window: Availability) -> None: ...
     def delete(self, window_id: int) -> None: ...
@@ -168,6 +196,7 @@ class AvailabilityRepository(Protocol):
 
 class AppointmentRepository(Protocol):
     def add(self, appointment: Appointment) -> Appointment: ...
+    def add_many(self, appointments: Sequence[Appointment]) -> list[int]: ...
     def get(self, appointment_id: int) -> Appointment | None: ...
     def update(self, appointment: Appointment) -> None: ...
     def list(self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()) -> Page[Appointment]: ...
@@ -183,6 +212,13 @@ class AppointmentRepository(Protocol):
         """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``."""
         ...
 
+    def active_blocking(
+        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
+    ) -> list[Appointment]:
+        """The doctor's pending/confirmed appointments whose busy time [start, blocked_until)
+        (the appointment and its buffer) overlaps ``interval``, by start."""
+        ...
+
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
         """Whether the doctor has (had) any appointment with the patient."""
         ...
@@ -196,8 +232,42 @@ class AppointmentRepository(Protocol):
         ...
 
 
+class AvailabilityRuleRepository(Protocol):
+    def add(self, rule: AvailabilityRule) -> AvailabilityRule: ...
+    def get(self, rule_id: int) -> AvailabilityRule | None: ...
+    def update(self, rule: AvailabilityRule) -> None: ...
+    def delete(self, rule_id: int) -> None: ...
+    def list(self, page: PageRequest, where: RuleFilter = RuleFilter()) -> Page[AvailabilityRule]: ...
+
+    def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
+        """All the doctor's weekly rules, by weekday, start time and id."""
+        ...
+
+
+class AvailabilityExceptionRepository(Protocol):
+    def add(self, period: AvailabilityException) -> AvailabilityException: ...
+    def get(self, period_id: int) -> AvailabilityException | None: ...
+    def delete(self, period_id: int) -> None: ...
+    def list(
+        self, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
+    ) -> Page[AvailabilityException]: ...
+
+    def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
+        """The doctor's blocked periods overlapping ``interval``, by start."""
+        ...
+
+
+class IdempotencyKeyRepository(Protocol):
+    def add(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        """Raises ``IdempotencyKeyTaken`` when the user already stored that key."""
+        ...
+
+    def get(self, user_id: int, key: str) -> IdempotencyRecord | None: ...
+
+
 class MedicalRecordRepository(Protocol):
     def add(self, record: MedicalRecord) -> MedicalRecord: ...
+    def add_many(self, records: Sequence[MedicalRecord]) -> list[int]: ...
     def get(self, record_id: int) -> MedicalRecord | None: ...
     def get_by_appointment(self, appointment_id: int) -> MedicalRecord | None: ...
     def update(self, record: MedicalRecord) -> None: ...
@@ -247,6 +317,12 @@ class MessageSender(Protocol):
     """Delivers one message (email, SMS gateway, log); raises on failure so it is retried."""
 
     def send(self, recipient: str, subject: str, body: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    actor: Actor
+    revoked: bool
 
 
 class PasswordHasher(Protocol):

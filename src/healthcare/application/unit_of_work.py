@@ -15,6 +15,9 @@ class UnitOfWork(ABC):
     doctors: ports.DoctorRepository
     patients: ports.PatientRepository
     availabilities: ports.AvailabilityRepository
+    rules: ports.AvailabilityRuleRepository
+    exceptions: ports.AvailabilityExceptionRepository
+    idempotency_keys: ports.IdempotencyKeyRepository
     appointments: ports.AppointmentRepository
     records: ports.MedicalRecordRepository
     audit: ports.AuditRepository

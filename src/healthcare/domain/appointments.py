@@ -7,12 +7,13 @@ may not" (403) whatever the status, while a permitted actor on a final appointme
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import (
+    InBlockedPeriod,
     InPast,
     InvalidInput,
     OutsideAvailability,
@@ -21,7 +22,8 @@ from healthcare.domain.errors import (
     SlotUnavailable,
     TransitionNotAllowed,
 )
-from healthcare.domain.model import Entity, Role, require_text
+from healthcare.domain.model import MAX_APPOINTMENT_MINUTES, Entity, Role, require_text
+from healthcare.domain.policy import MAX_BUFFER_MINUTES
 from healthcare.domain.time import Interval, require_aware
 
 
@@ -38,6 +40,10 @@ ACTIVE = frozenset({Status.PENDING, Status.CONFIRMED})
 FINAL = frozenset({Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW})
 
 REASON_MAX = 1000
+#: The longest an appointment can keep its doctor busy: the longest appointment and buffer.
+MAX_BLOCKING = timedelta(minutes=MAX_APPOINTMENT_MINUTES + MAX_BUFFER_MINUTES)
+#: The cancellation reason of the history copy a reschedule leaves behind.
+RESCHEDULED = "rescheduled"
 
 
 @dataclass(eq=False)
@@ -52,16 +58,30 @@ class Appointment(Entity):
     reason: str = ""
     cancellation_reason: str | None = None
     id: int | None = None
+    #: The end of the time the doctor is kept busy: ``end`` plus the doctor's buffer (room
+    #: turnover) at booking time. The doctor's no-overlap guarantee uses [start, blocked_until).
+    blocked_until: datetime | None = None
+    #: Cancelled inside the clinic's late-cancellation cut-off (allowed, but recorded).
+    late_cancellation: bool = False
+    #: The history copy of the slot this appointment was moved away from, if it was moved.
+    rescheduled_from: int | None = None
 
     def __post_init__(self) -> None:
         interval = Interval(self.start, self.end)
         self.start, self.end = interval.start, interval.end
         self.status = Status(self.status)
         self.reason = require_text(self.reason or "", "reason", REASON_MAX, allow_empty=True)
+        blocked = require_aware(self.blocked_until or self.end, "blocked_until")
+        self.blocked_until = max(blocked, self.end)
 
     @property
     def interval(self) -> Interval:
         return Interval(self.start, self.end)
+
+    @property
+    def blocking(self) -> Interval:
+        """The doctor's busy time: the appointment and the buffer after it."""
+        return Interval(self.start, self.blocked_until or self.end)
 
     @property
     def is_active(self) -> bool:
@@ -89,7 +109,15 @@ class Appointment(Entity):
             raise PermissionDenied("Only the appointment's doctor or an admin may confirm it.")
         self._move(Status.CONFIRMED, {Status.PENDING}, now)
 
-    def cancel(self, actor: Actor, now: datetime, reason: str | None = None) -> None:
+    def cancel(
+        self,
+        actor: Actor,
+        now: datetime,
+        reason: str | None = None,
+        late_cutoff: timedelta | None = None,
+    ) -> None:
+        """Cancel; inside ``late_cutoff`` before the start it is still allowed but recorded
+        as a late cancellation."""
         if not (actor.is_admin or self._is_own_doctor(actor) or self._is_own_patient(actor)):
             raise PermissionDenied("You may not cancel this appointment.")
         if actor.is_patient and now >= self.start and self.status in ACTIVE:
@@ -100,6 +128,7 @@ class Appointment(Entity):
         self.cancellation_reason = (
             require_text(reason, "reason", REASON_MAX, allow_empty=True) if reason else None
         ) or None
+        self.late_cancellation = late_cutoff is not None and self.start - now < late_cutoff
 
     def complete(self, actor: Actor, now: datetime) -> None:
         self._finish(actor, now, Status.COMPLETED)
@@ -114,12 +143,27 @@ class Appointment(Entity):
             raise TransitionNotAllowed(self.status, target, "it has not started yet")
         self._move(target, {Status.CONFIRMED}, now)
 
-    def reschedule(self, actor: Actor, new_slot: Interval, now: datetime) -> None:
+    def reschedule(
+        self, actor: Actor, new_slot: Interval, now: datetime, buffer: timedelta = timedelta(0)
+    ) -> None:
         """Move to ``new_slot``; the caller has checked it like a new booking (ignoring this one)."""
         self.require_can_reschedule(actor)
         self.start, self.end = new_slot.start, new_slot.end
+        self.blocked_until = new_slot.end + buffer
         self.status = Status.PENDING
         self.updated_at = now
+
+    def history_copy(self, now: datetime) -> Appointment:
+        """What this appointment was before a move: a cancelled copy ("rescheduled") that
+        keeps the old slot on record and holds no time."""
+        return replace(
+            self,
+            id=None,
+            status=Status.CANCELLED,
+            cancellation_reason=RESCHEDULED,
+            late_cancellation=False,
+            updated_at=now,
+        )
 
     def require_can_reschedule(self, actor: Actor) -> None:
         if not (actor.is_admin or self._is_own_patient(actor)):
@@ -177,13 +221,25 @@ def check_bookable(
     windows: Iterable[Interval],
     doctor_busy: Iterable[Interval],
     patient_busy: Iterable[Interval],
+    *,
+    blocked: Iterable[Interval] = (),
+    buffer: timedelta = timedelta(0),
 ) -> None:
-    """Rules 1-3. The database enforces rule 3 again, so a race cannot slip through."""
+    """Rules 1-3. The database enforces rule 3 again, so a race cannot slip through.
+
+    ``windows`` are the open intervals (one-off windows and weekly-hour occurrences): the
+    slot fits inside one of them. ``blocked`` are blocked periods it may not touch.
+    ``doctor_busy`` are the doctor's appointments with their buffers, which the slot and the
+    buffer after it may not overlap.
+    """
     if slot.start <= now:
         raise InPast("The appointment must be in the future.", {"datetime": ["In the past."]})
     if not any(window.contains(slot) for window in windows):
         raise OutsideAvailability()
-    if any(slot.overlaps(busy) for busy in doctor_busy):
+    if any(slot.overlaps(period) for period in blocked):
+        raise InBlockedPeriod()
+    reach = Interval(slot.start, slot.end + buffer)
+    if any(reach.overlaps(busy) for busy in doctor_busy):
         raise SlotUnavailable()
     if any(slot.overlaps(busy) for busy in patient_busy):
         raise PatientDoubleBooked()

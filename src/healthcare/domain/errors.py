@@ -97,6 +97,35 @@ class PatientDoubleBooked(Conflict):
         super().__init__("The patient already has an appointment at that time.")
 
 
+class InBlockedPeriod(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "The doctor is unavailable then (a blocked period such as a holiday).",
+            {"datetime": ["Inside a blocked period of the doctor."]},
+        )
+
+
+class TooShortNotice(InvalidInput):
+    def __init__(self, earliest: str) -> None:
+        super().__init__(
+            f"Too short notice: this doctor can be booked from {earliest} on.",
+            {"datetime": [f"Book at least the minimum notice ahead (from {earliest})."]},
+        )
+
+
+class BeyondHorizon(InvalidInput):
+    def __init__(self, latest: str) -> None:
+        super().__init__(
+            f"Too far ahead: this doctor can be booked until {latest}.",
+            {"datetime": [f"Beyond the booking horizon (until {latest})."]},
+        )
+
+
+class DailyLimitReached(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The doctor has no more appointments free on that day.")
+
+
 class TransitionNotAllowed(Conflict):
     def __init__(self, current: str, target: str, why: str = "") -> None:
         detail = f": {why}" if why else ""
@@ -121,6 +150,21 @@ class ProfileAlreadyExists(Conflict):
 class RecordAlreadyExists(Conflict):
     def __init__(self) -> None:
         super().__init__("That appointment already has a medical record.")
+
+
+class IdempotencyKeyReused(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used for a different request.",
+            {"Idempotency-Key": ["Used before with another body; use a new key."]},
+        )
+
+
+class IdempotencyKeyTaken(Conflict):
+    """Storage-level: another request stored the same key first (the caller looks it up)."""
+
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key is being used by another request.")
 
 
 class InUse(Conflict):

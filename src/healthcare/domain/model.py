@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from healthcare.domain.errors import InvalidInput
+from healthcare.domain.policy import PolicyOverrides
 from healthcare.domain.time import require_aware, zone
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -78,6 +79,8 @@ class Doctor(Entity):
     appointment_minutes: int = 30
     timezone: str = "UTC"
     id: int | None = None
+    #: The doctor's own booking policy; what it leaves unset is the clinic's default.
+    policy: PolicyOverrides = field(default_factory=PolicyOverrides)
 
     def __post_init__(self) -> None:
         self.validate()

@@ -27,30 +27,49 @@ def free_slots(
     busy: Iterable[Interval],
     appointment_minutes: int,
     not_before: datetime,
+    *,
+    blocked: Iterable[Interval] = (),
+    buffer: timedelta = timedelta(0),
 ) -> Iterator[Interval]:
-    """Slots aligned to each window's start, inside ``within``, starting after ``not_before``,
-    overlapping nothing in ``busy``. Windows and busy intervals may come in any order."""
+    """Slots aligned to each window's start, inside ``within``, starting after ``not_before``.
+
+    A slot and the ``buffer`` after it overlap nothing in ``busy`` (the doctor's appointments
+    with their own buffers); the slot itself overlaps nothing in ``blocked`` (blocked periods,
+    the patient's other appointments). Every list may come in any order.
+    """
     length = timedelta(minutes=appointment_minutes)
-    busy_sorted = sorted(busy)
+    busy_sorted, blocked_sorted = sorted(busy), sorted(blocked)
     for window in sorted(windows):
         # Slots only move forward within a window; a later window may start before the last
-        # slot of an earlier one when windows overlap, so the scan restarts for each window.
-        cursor = 0  # busy intervals before this index end before the current slot
+        # slot of an earlier one when windows overlap, so the scans restart for each window.
+        busy_scan, blocked_scan = _Scan(busy_sorted), _Scan(blocked_sorted)
         start = window.start
         while start + length <= window.end:
             slot = Interval(start, start + length)
             start += length
             if slot.start < within.start or slot.end > within.end or slot.start <= not_before:
                 continue
-            while cursor < len(busy_sorted) and busy_sorted[cursor].end <= slot.start:
-                cursor += 1
-            if any(b.overlaps(slot) for b in _upcoming(busy_sorted, cursor, slot.end)):
+            if busy_scan.hits(slot.start, slot.end + buffer) or blocked_scan.hits(
+                slot.start, slot.end
+            ):
                 continue
             yield slot
 
 
-def _upcoming(busy: list[Interval], cursor: int, until: datetime) -> Iterator[Interval]:
-    for interval in busy[cursor:]:
-        if interval.start >= until:
-            return
-        yield interval
+class _Scan:
+    """A forward-only look-up in intervals sorted by start, for queries that move forward."""
+
+    def __init__(self, intervals: list[Interval]) -> None:
+        self.intervals = intervals
+        self.cursor = 0  # intervals before this index end before the current query
+
+    def hits(self, start: datetime, end: datetime) -> bool:
+        intervals = self.intervals
+        while self.cursor < len(intervals) and intervals[self.cursor].end <= start:
+            self.cursor += 1
+        for index in range(self.cursor, len(intervals)):  # no slice: no copy per query
+            if intervals[index].start >= end:
+                return False
+            if intervals[index].end > start:
+                return True
+        return False

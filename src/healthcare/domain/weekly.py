@@ -8,12 +8,23 @@ when expanded for a concrete date.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from healthcare.domain.errors import InvalidInput, InvalidTimeRange, OverlappingAvailability
+from healthcare.domain.actor import Actor
+from healthcare.domain.availability import ensure_still_covered
+from healthcare.domain.errors import (
+    AvailabilityInUse,
+    BeyondHorizon,
+    DailyLimitReached,
+    InvalidInput,
+    InvalidTimeRange,
+    OverlappingAvailability,
+    TooShortNotice,
+)
 from healthcare.domain.model import Entity, require_text
+from healthcare.domain.policy import PolicyOverrides
 from healthcare.domain.time import Interval, require_aware
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -88,9 +99,28 @@ class AvailabilityRule(Entity):
             day += timedelta(days=7)
 
 
+    def validity(self, tz: ZoneInfo) -> Interval:
+        """The UTC span the rule's occurrences can fall in (open-ended rules: to year 2999)."""
+        until = self.valid_until or date(2999, 12, 30)
+        return Interval(
+            local_instant(self.valid_from, time(0), tz),
+            local_instant(until + timedelta(days=1), time(0), tz),
+        )
+
+
 def ensure_rule_fits(rule: AvailabilityRule, others: Iterable[AvailabilityRule]) -> None:
     if any(rule.overlaps(other) for other in others if other.id != rule.id):
         raise OverlappingAvailability()
+
+
+def validate_rule_hours(rule: AvailabilityRule, appointment_minutes: int) -> None:
+    """Like a window, a rule's hours hold at least one appointment."""
+    length = datetime.combine(date.min, rule.end_time) - datetime.combine(date.min, rule.start_time)
+    if length < timedelta(minutes=appointment_minutes):
+        raise InvalidTimeRange(
+            f"The hours must be at least one appointment long ({appointment_minutes} minutes).",
+            {"end_time": ["Shorter than one appointment."]},
+        )
 
 
 @dataclass(eq=False)
@@ -100,17 +130,27 @@ class AvailabilityException(Entity):
     doctor_id: int
     start: datetime
     end: datetime
-    reason: str = ""
+    #: None only in a copy shown to someone who may not read it (see ``seen_by``).
+    reason: str | None = ""
     id: int | None = None
 
     def __post_init__(self) -> None:
         interval = Interval(self.start, self.end)
         self.start, self.end = interval.start, interval.end
-        self.reason = require_text(self.reason or "", "reason", 500, allow_empty=True)
+        if self.reason is not None:
+            self.reason = require_text(self.reason, "reason", 500, allow_empty=True)
 
     @property
     def interval(self) -> Interval:
         return Interval(self.start, self.end)
+
+    def managed_by(self, actor: Actor) -> bool:
+        return actor.is_admin or (actor.is_doctor and actor.doctor_id == self.doctor_id)
+
+    def seen_by(self, actor: Actor) -> AvailabilityException:
+        """Everyone signed in sees when a doctor is away; only the doctor and admins see why
+        (the reason may be personal)."""
+        return self if self.managed_by(actor) else replace(self, reason=None)
 
 
 @dataclass(frozen=True)
@@ -140,6 +180,31 @@ class BookingPolicy:
     def is_late_cancellation(self, start: datetime, now: datetime) -> bool:
         return start - now < self.late_cancel_cutoff
 
+    def with_overrides(self, overrides: PolicyOverrides) -> BookingPolicy:
+        """This clinic-wide policy with a doctor's own choices applied."""
+        return replace(self, **overrides.changes())
+
+    def check_timing(self, start: datetime, now: datetime) -> None:
+        """Minimum notice and horizon (they bind patients; the front desk may override)."""
+        if start < self.earliest_start(now):
+            raise TooShortNotice(_wire(self.earliest_start(now)))
+        if start > self.latest_start(now):
+            raise BeyondHorizon(_wire(self.latest_start(now)))
+
+    def check_daily_cap(self, booked_that_day: int) -> None:
+        if self.max_per_day is not None and booked_that_day >= self.max_per_day:
+            raise DailyLimitReached()
+
+
+def _wire(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def local_day(instant: datetime, tz: ZoneInfo) -> Interval:
+    """The UTC span of the doctor's local calendar day that ``instant`` falls on."""
+    day = require_aware(instant, "instant").astimezone(tz).date()
+    return Interval(local_instant(day, time(0), tz), local_instant(day + timedelta(days=1), time(0), tz))
+
 
 @dataclass
 class Calendar:
@@ -163,3 +228,11 @@ class Calendar:
         return any(w.contains(slot) for w in self.open_intervals(slot)) and not any(
             slot.overlaps(b) for b in self.blocked
         )
+
+    def ensure_keeps(self, booked: Iterable[Interval]) -> None:
+        """Refuse a change to the calendar that would leave an active appointment outside
+        every open interval, or inside a blocked period."""
+        for appointment in booked:
+            ensure_still_covered(self.open_intervals(appointment), [appointment])
+            if any(appointment.overlaps(b) for b in self.blocked):
+                raise AvailabilityInUse()

@@ -26,6 +26,7 @@ from dependency_injector.wiring import Provide, inject
 from healthcare.application.commands import CreateUser
 from healthcare.application.ports import StorageUnavailable
 from healthcare.application.services import AccountService
+from healthcare.application.services.bulk import BulkLoadService
 from healthcare.application.services.jobs import (
     AvailabilityImport,
     NoShowJob,
@@ -309,3 +310,28 @@ def import_availability(
             f"import-availability: {len(report.errors)} bad row(s); nothing imported", EXIT_REFUSED
         )
     click.echo(f"import-availability: {report.imported} window(s) imported")
+
+
+@main.command("seed-demo")
+@click.option("--doctors", default=12, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--patients", default=300, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 104),
+              help="Weeks of calendar, a third of them in the past.")
+@click.option("--seed", default=1, show_default=True, type=int,
+              help="The same seed on the same day gives the same clinic.")
+@inject
+def seed_demo(
+    doctors: int, patients: int, weeks: int, seed: int,
+    bulk: BulkLoadService = Provide["bulk_load_service"],
+) -> None:
+    """Load a believable demo clinic: doctors in their time zones, weekly windows, patients,
+    appointments in every status and records for completed visits."""
+    from healthcare.entrypoints import demo
+
+    counts = demo.seed_demo(bulk, doctors=doctors, patients=patients, weeks=weeks, seed=seed)
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    click.echo(f"seed-demo: {summary}")
+    click.echo(
+        f"sign in as {demo.DEMO_ADMIN} (or any demo user) with password {demo.DEMO_PASSWORD!r}",
+        err=True,
+    )

@@ -17,10 +17,13 @@ from healthcare.application.ports import (
     AppointmentFilter,
     AuditFilter,
     AvailabilityFilter,
+    ExceptionFilter,
     Page,
     PageRequest,
     PatientFilter,
     RecordFilter,
+    RuleFilter,
+    TokenHolder,
 )
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import ACTIVE, Appointment, Status
@@ -28,6 +31,7 @@ from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
 from healthcare.domain.errors import (
     DuplicateEmail,
+    IdempotencyKeyTaken,
     OverlappingAvailability,
     PatientDoubleBooked,
     ProfileAlreadyExists,
@@ -37,7 +41,9 @@ from healthcare.domain.errors import (
 from healthcare.domain.model import Doctor, Patient, Role, User
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.records import MedicalRecord
+from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.time import Interval
+from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
 
 E = TypeVar("E", bound=Any)
 
@@ -71,6 +77,17 @@ class _Repository(Generic[E]):
         self._rows[stored.id] = stored
         entity.id = stored.id
         return copy.deepcopy(stored)
+
+    def add_many(self, entities: Sequence[E]) -> list[int]:
+        """Each entity checked as ``add`` checks it; a broken guarantee stores none of them."""
+        rows, last_id = self._rows, self._rows.last_id
+        try:
+            return [self.add(entity).id for entity in entities]
+        except Exception:
+            for stored_id in range(last_id + 1, rows.last_id + 1):
+                rows.pop(stored_id, None)
+            rows.last_id = last_id
+            raise
 
     def get(self, entity_id: int) -> E | None:
         found = self._rows.get(entity_id)
@@ -115,6 +132,15 @@ class InMemoryUserRepository(_Repository[User]):
     def list(self, page: PageRequest, role: Role | None = None) -> Page[User]:
         return self._page(page, lambda u: role is None or u.role is role)
 
+    def get_token_holder(
+        self, user_id: int, revocation_keys: Sequence[str]
+    ) -> TokenHolder | None:
+        actor = self.get_actor(user_id)
+        if actor is None:
+            return None
+        revoked = any(key in self._tables["revocations"] for key in revocation_keys)
+        return TokenHolder(actor=actor, revoked=revoked)
+
     def get_actor(self, user_id: int) -> Actor | None:
         user = self._rows.get(user_id)
         if user is None or not user.is_active:
@@ -157,9 +183,10 @@ class InMemoryDoctorRepository(_ProfileRepository[Doctor]):
 
     def delete(self, entity_id: int) -> None:
         super().delete(entity_id)
-        availabilities = self._tables["availabilities"]
-        for window_id in [w.id for w in availabilities.values() if w.doctor_id == entity_id]:
-            del availabilities[window_id]
+        for name in ("availabilities", "rules", "exceptions"):
+            owned = self._tables[name]
+            for owned_id in [row.id for row in owned.values() if row.doctor_id == entity_id]:
+                del owned[owned_id]
 
 
 class InMemoryPatientRepository(_ProfileRepository[Patient]):
@@ -219,7 +246,7 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
     def _check(self, entity: Appointment) -> None:
         if not entity.is_active:
             return
-        if self.active_overlapping(entity.interval, doctor_id=entity.doctor_id, exclude_id=entity.id):
+        if self.active_blocking(entity.doctor_id, entity.blocking, exclude_id=entity.id):
             raise SlotUnavailable()
         if self.active_overlapping(
             entity.interval, patient_id=entity.patient_id, exclude_id=entity.id
@@ -229,9 +256,12 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
     def list(
         self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()
     ) -> Page[Appointment]:
+        history = set() if where.include_history else self._history_ids()
+
         def keep(a: Appointment) -> bool:
             return (
-                (where.doctor_id is None or a.doctor_id == where.doctor_id)
+                a.id not in history
+                and (where.doctor_id is None or a.doctor_id == where.doctor_id)
                 and (where.patient_id is None or a.patient_id == where.patient_id)
                 and (where.status is None or a.status == where.status)
                 and (where.start is None or a.start >= where.start)
@@ -259,6 +289,22 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
 
+    def active_blocking(
+        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
+    ) -> list[Appointment]:
+        found = [
+            a
+            for a in self._rows.values()
+            if a.is_active
+            and a.doctor_id == doctor_id
+            and a.id != exclude_id
+            and a.blocking.overlaps(interval)
+        ]
+        return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
+
+    def _history_ids(self) -> set[int]:
+        return {a.rescheduled_from for a in self._rows.values() if a.rescheduled_from is not None}
+
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
         return any(
             a.doctor_id == doctor_id and a.patient_id == patient_id for a in self._rows.values()
@@ -272,6 +318,66 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
         found = [a for a in self._rows.values() if a.is_active and start <= a.start < end]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
+
+
+class InMemoryAvailabilityRuleRepository(_Repository[AvailabilityRule]):
+    table_name = "rules"
+
+    def list(self, page: PageRequest, where: RuleFilter = RuleFilter()) -> Page[AvailabilityRule]:
+        return self._page(
+            page,
+            lambda r: where.doctor_id is None or r.doctor_id == where.doctor_id,
+            order=_rule_order,
+        )
+
+    def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
+        found = [r for r in self._rows.values() if r.doctor_id == doctor_id]
+        return [copy.deepcopy(r) for r in sorted(found, key=_rule_order)]
+
+
+def _rule_order(rule: AvailabilityRule) -> tuple[int, Any, int]:
+    return (rule.weekday, rule.start_time, rule.id)
+
+
+class InMemoryAvailabilityExceptionRepository(_Repository[AvailabilityException]):
+    table_name = "exceptions"
+
+    def list(
+        self, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
+    ) -> Page[AvailabilityException]:
+        def keep(e: AvailabilityException) -> bool:
+            return (
+                (where.doctor_id is None or e.doctor_id == where.doctor_id)
+                and (where.start is None or e.end > where.start)
+                and (where.end is None or e.start < where.end)
+            )
+
+        return self._page(page, keep, order=lambda e: (e.start, e.id))
+
+    def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
+        found = [
+            e
+            for e in self._rows.values()
+            if e.doctor_id == doctor_id and e.interval.overlaps(interval)
+        ]
+        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: (e.start, e.id))]
+
+
+class InMemoryIdempotencyKeyRepository(_Repository[IdempotencyRecord]):
+    table_name = "idempotency_keys"
+
+    def _check(self, entity: IdempotencyRecord) -> None:
+        if self._find(entity.user_id, entity.key) is not None:
+            raise IdempotencyKeyTaken()
+
+    def get(self, user_id: int, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
+        found = self._find(user_id, key)
+        return copy.deepcopy(found) if found is not None else None
+
+    def _find(self, user_id: int, key: str) -> IdempotencyRecord | None:
+        return next(
+            (r for r in self._rows.values() if r.user_id == user_id and r.key == key), None
+        )
 
 
 class InMemoryMedicalRecordRepository(_Repository[MedicalRecord]):

@@ -14,7 +14,10 @@ TABLES = (
     "doctors",
     "patients",
     "availabilities",
+    "rules",
+    "exceptions",
     "appointments",
+    "idempotency_keys",
     "records",
     "audit",
     "revocations",
@@ -43,6 +46,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.patients = repos.InMemoryPatientRepository(self._working)
         self.availabilities = repos.InMemoryAvailabilityRepository(self._working)
         self.appointments = repos.InMemoryAppointmentRepository(self._working)
+        self.rules = repos.InMemoryAvailabilityRuleRepository(self._working)
+        self.exceptions = repos.InMemoryAvailabilityExceptionRepository(self._working)
+        self.idempotency_keys = repos.InMemoryIdempotencyKeyRepository(self._working)
         self.records = repos.InMemoryMedicalRecordRepository(self._working)
         self.audit = repos.InMemoryAuditRepository(self._working)
         self.revocations = repos.InMemoryTokenRevocations(self._working)

@@ -22,21 +22,25 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from healthcare.adapters.sqlalchemy.guarantees import domain_error
 from healthcare.adapters.sqlalchemy.rows import (
     AppointmentRow,
     AuditEventRow,
+    AvailabilityExceptionRow,
     AvailabilityRow,
+    AvailabilityRuleRow,
     DoctorRow,
     EntityRow,
+    IdempotencyKeyRow,
     MedicalRecordRow,
     OutboxMessageRow,
     PatientRow,
@@ -47,19 +51,25 @@ from healthcare.application.ports import (
     AppointmentFilter,
     AuditFilter,
     AvailabilityFilter,
+    ExceptionFilter,
     Page,
     PageRequest,
     PatientFilter,
     RecordFilter,
+    RuleFilter,
+    TokenHolder,
 )
 from healthcare.domain.actor import Actor
-from healthcare.domain.appointments import ACTIVE, Appointment, Status
+from healthcare.domain.appointments import ACTIVE, MAX_BLOCKING, Appointment, Status
 from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
+from healthcare.domain.errors import IdempotencyKeyTaken
+from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.model import Doctor, Patient, Role, User
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
+from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
 
 E = TypeVar("E", bound=Any)
 R = TypeVar("R", bound=EntityRow[Any])
@@ -88,6 +98,26 @@ class _Repository(Generic[E, R]):
         entity.id = row.id
         return row.to_domain()
 
+    def add_many(self, entities: Sequence[E]) -> list[int]:
+        """One INSERT … RETURNING id for the whole batch (insertmanyvalues: a few multi-row
+        statements on PostgreSQL and SQLite), ids in the batch's order, in a SAVEPOINT so a
+        broken guarantee stores none of it."""
+        if not entities:
+            return []
+        # Core, not the ORM's bulk insert: that one splits a batch wherever the set of NULL
+        # columns changes, and then stitches the RETURNING rows together in quadratic time.
+        table = self.row_type.__table__
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        with self._guarded():
+            ids = list(
+                self.session.execute(
+                    statement, [self.row_type.values_of(entity) for entity in entities]
+                ).scalars()
+            )
+        for entity, stored_id in zip(entities, ids, strict=True):
+            entity.id = stored_id
+        return ids
+
     def get(self, entity_id: int) -> E | None:
         row = self.session.get(self.row_type, entity_id)
         return row.to_domain() if row is not None else None
@@ -114,11 +144,20 @@ class _Repository(Generic[E, R]):
             raise domain_error(error, deleting=deleting) from error
 
     def _one(self, *criteria: ColumnElement[bool]) -> E | None:
-        row = self.session.scalars(select(self.row_type).where(*criteria).limit(1)).first()
-        return row.to_domain() if row is not None else None
+        found = self._all(self._select().where(*criteria).limit(1))
+        return found[0] if found else None
 
-    def _all(self, statement: Select[tuple[R]]) -> list[E]:
-        return [row.to_domain() for row in self.session.scalars(statement)]
+    def _select(self) -> Select[Any]:
+        """Every column of the row type, as plain columns (see ``_all``)."""
+        return select(*self.row_type.__table__.columns)
+
+    def _all(self, statement: Select[Any]) -> list[E]:
+        # Plain result rows, not ORM instances: the repositories hand out domain copies
+        # anyway, and skipping instance construction and the identity map is most of the
+        # Python cost of reading a page. ``to_domain`` reads attributes by column name, which a
+        # result row has too.
+        to_domain = self.row_type.to_domain
+        return [to_domain(row) for row in self.session.execute(statement)]  # type: ignore[arg-type]
 
     def _page(
         self,
@@ -131,7 +170,7 @@ class _Repository(Generic[E, R]):
         if total <= request.offset:
             return Page(items=[], total=total, request=request)
         statement = (
-            select(row)
+            self._select()
             .where(*criteria)
             .order_by(*(order_by or [row.id]))
             .limit(request.page_size)
@@ -150,16 +189,28 @@ class SqlAlchemyUserRepository(_Repository[User, UserRow]):
         return self._page(page, _when(role, lambda: UserRow.role == role))
 
     def get_actor(self, user_id: int) -> Actor | None:
+        holder = self.get_token_holder(user_id, ())
+        return holder.actor if holder else None
+
+    def get_token_holder(
+        self, user_id: int, revocation_keys: Sequence[str]
+    ) -> TokenHolder | None:
+        revoked = (
+            exists().where(RevokedTokenRow.key.in_(list(revocation_keys)))
+            if revocation_keys
+            else literal(False)
+        )
         found = self.session.execute(
-            select(UserRow.id, UserRow.role, DoctorRow.id, PatientRow.id)
+            select(UserRow.id, UserRow.role, DoctorRow.id, PatientRow.id, revoked)
             .outerjoin(DoctorRow, DoctorRow.user_id == UserRow.id)
             .outerjoin(PatientRow, PatientRow.user_id == UserRow.id)
             .where(UserRow.id == user_id, UserRow.is_active.is_(True))
         ).first()
         if found is None:
             return None
-        user_id, role, doctor_id, patient_id = found
-        return Actor(user_id=user_id, role=Role(role), doctor_id=doctor_id, patient_id=patient_id)
+        user_id, role, doctor_id, patient_id, is_revoked = found
+        actor = Actor(user_id=user_id, role=Role(role), doctor_id=doctor_id, patient_id=patient_id)
+        return TokenHolder(actor=actor, revoked=bool(is_revoked))
 
 
 class SqlAlchemyDoctorRepository(_Repository[Doctor, DoctorRow]):
@@ -188,6 +239,8 @@ class SqlAlchemyDoctorRepository(_Repository[Doctor, DoctorRow]):
         # The schema cascades to the windows too; deleting them here as well keeps this
         # session's identity map from holding windows the database no longer has.
         self.session.execute(delete(AvailabilityRow).where(AvailabilityRow.doctor_id == doctor_id))
+        for owned in (AvailabilityRuleRow, AvailabilityExceptionRow):
+            self.session.execute(delete(owned).where(owned.doctor_id == doctor_id))
         super().delete(doctor_id)
 
 
@@ -228,7 +281,7 @@ class SqlAlchemyAvailabilityRepository(_Repository[Availability, AvailabilityRow
     ) -> list[Availability]:
         window = AvailabilityRow
         return self._all(
-            select(window)
+            self._select()
             .where(
                 window.doctor_id == doctor_id,
                 window.start_time < interval.end,
@@ -252,8 +305,27 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
             + _when(where.patient_id, lambda: booking.patient_id == where.patient_id)
             + _when(where.status, lambda: booking.status == where.status)
             + _when(where.start, lambda: booking.start_at >= where.start)
-            + _when(where.end, lambda: booking.start_at < where.end),
+            + _when(where.end, lambda: booking.start_at < where.end)
+            + ([] if where.include_history else [~_is_history(booking)]),
             order_by=[booking.start_at, booking.id],
+        )
+
+    def active_blocking(
+        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
+    ) -> list[Appointment]:
+        booking = AppointmentRow
+        return self._all(
+            self._select()
+            .where(
+                booking.doctor_id == doctor_id,
+                booking.status.in_(ACTIVE_STATUSES),
+                booking.start_at < interval.end,
+                # No appointment blocks longer than MAX_BLOCKING: a bounded index range.
+                booking.start_at > interval.start - MAX_BLOCKING,
+                func.coalesce(booking.blocked_until, booking.end_at) > interval.start,
+                *_when(exclude_id, lambda: booking.id != exclude_id),
+            )
+            .order_by(booking.start_at, booking.id)
         )
 
     def active_overlapping(
@@ -266,7 +338,7 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
     ) -> list[Appointment]:
         booking = AppointmentRow
         return self._all(
-            select(booking)
+            self._select()
             .where(
                 booking.status.in_(ACTIVE_STATUSES),
                 booking.start_at < interval.end,
@@ -284,7 +356,7 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
     def confirmed_ended_before(self, cutoff: datetime, limit: int) -> list[Appointment]:
         booking = AppointmentRow
         return self._all(
-            select(booking)
+            self._select()
             .where(booking.status == Status.CONFIRMED.value, booking.end_at < cutoff)
             .order_by(booking.end_at, booking.id)
             .limit(limit)
@@ -293,7 +365,7 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
         booking = AppointmentRow
         return self._all(
-            select(booking)
+            self._select()
             .where(
                 booking.status.in_(ACTIVE_STATUSES),
                 booking.start_at >= start,
@@ -301,6 +373,79 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
             )
             .order_by(booking.start_at, booking.id)
         )
+
+
+class SqlAlchemyAvailabilityRuleRepository(_Repository[AvailabilityRule, AvailabilityRuleRow]):
+    row_type = AvailabilityRuleRow
+
+    def list(self, page: PageRequest, where: RuleFilter = RuleFilter()) -> Page[AvailabilityRule]:
+        rule = AvailabilityRuleRow
+        return self._page(
+            page,
+            _when(where.doctor_id, lambda: rule.doctor_id == where.doctor_id),
+            order_by=[rule.weekday, rule.start_time, rule.id],
+        )
+
+    def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
+        rule = AvailabilityRuleRow
+        return self._all(
+            self._select()
+            .where(rule.doctor_id == doctor_id)
+            .order_by(rule.weekday, rule.start_time, rule.id)
+        )
+
+
+class SqlAlchemyAvailabilityExceptionRepository(
+    _Repository[AvailabilityException, AvailabilityExceptionRow]
+):
+    row_type = AvailabilityExceptionRow
+
+    def list(
+        self, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
+    ) -> Page[AvailabilityException]:
+        period = AvailabilityExceptionRow
+        return self._page(
+            page,
+            _when(where.doctor_id, lambda: period.doctor_id == where.doctor_id)
+            + _when(where.start, lambda: period.end_at > where.start)
+            + _when(where.end, lambda: period.start_at < where.end),
+            order_by=[period.start_at, period.id],
+        )
+
+    def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
+        period = AvailabilityExceptionRow
+        return self._all(
+            self._select()
+            .where(
+                period.doctor_id == doctor_id,
+                period.start_at < interval.end,
+                period.end_at > interval.start,
+            )
+            .order_by(period.start_at, period.id)
+        )
+
+
+class SqlAlchemyIdempotencyKeyRepository(_Repository[IdempotencyRecord, IdempotencyKeyRow]):
+    row_type = IdempotencyKeyRow
+
+    def add(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        """INSERT … ON CONFLICT DO NOTHING: a racing request with the same key waits for the
+        first one's transaction and then finds the key taken, without an error to unwind."""
+        row = IdempotencyKeyRow
+        dialect_insert = _INSERT_FOR_DIALECT[self.session.get_bind().dialect.name]
+        stored_id = self.session.scalar(
+            dialect_insert(row)
+            .values(row.values_of(record))
+            .on_conflict_do_nothing(index_elements=[row.user_id, row.key])
+            .returning(row.id)
+        )
+        if stored_id is None:
+            raise IdempotencyKeyTaken()
+        record.id = stored_id
+        return record
+
+    def get(self, user_id: int, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
+        return self._one(IdempotencyKeyRow.user_id == user_id, IdempotencyKeyRow.key == key)
 
 
 class SqlAlchemyMedicalRecordRepository(_Repository[MedicalRecord, MedicalRecordRow]):
@@ -333,8 +478,11 @@ class SqlAlchemyAuditRepository(_Repository[AuditEvent, AuditEventRow]):
         if events:
             # One INSERT with every parameter set (insertmanyvalues / executemany): a list
             # page audits one event per record it shows.
+            # Core, not the ORM's bulk insert: no RETURNING, no per-row ORM bookkeeping (a
+            # record read pays for this insert).
             self.session.execute(
-                insert(AuditEventRow), [AuditEventRow.values_of(event) for event in events]
+                insert(AuditEventRow.__table__),
+                [AuditEventRow.values_of(event) for event in events],
             )
 
     def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]:
@@ -369,7 +517,7 @@ class SqlAlchemyOutboxRepository(_Repository[OutboxMessage, OutboxMessageRow]):
 
     def unsent(self, limit: int) -> list[OutboxMessage]:
         row = OutboxMessageRow
-        return self._all(select(row).where(row.sent_at.is_(None)).order_by(row.id).limit(limit))
+        return self._all(self._select().where(row.sent_at.is_(None)).order_by(row.id).limit(limit))
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
         self.session.execute(
@@ -411,6 +559,12 @@ def _insert_unless_present(session: Session, row: type[Any], key: Any) -> Insert
     store it once and neither fails."""
     dialect_insert = _INSERT_FOR_DIALECT[session.get_bind().dialect.name]
     return dialect_insert(row).on_conflict_do_nothing(index_elements=[key])
+
+
+def _is_history(booking: type[AppointmentRow]) -> ColumnElement[bool]:
+    """EXISTS an appointment that moved on from this one: it is a reschedule's history copy."""
+    moved = aliased(AppointmentRow)
+    return exists().where(moved.rescheduled_from == booking.id)
 
 
 def _has_appointment(patient_id: Any, doctor_id: int | None) -> ColumnElement[bool]:

@@ -7,19 +7,22 @@ differ from the domain's: an appointment's ``start`` is ``start_at``, a window's
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, inspect
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from healthcare.adapters.sqlalchemy.types import UtcDateTime
 from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
+from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.model import Doctor, Patient, Role, User
 from healthcare.domain.notifications import OutboxMessage
+from healthcare.domain.policy import PolicyOverrides
 from healthcare.domain.records import MedicalRecord
+from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
 
 E = TypeVar("E")
 
@@ -40,16 +43,19 @@ class EntityRow(Base, Generic[E]):
 
     @classmethod
     def from_domain(cls, entity: E) -> Self:
-        raise NotImplementedError
+        return cls(id=entity.id, **cls.values_of(entity))  # type: ignore[attr-defined]
 
     def to_domain(self) -> E:
         raise NotImplementedError
 
     @classmethod
     def values_of(cls, entity: E) -> dict[str, Any]:
-        """The column values of ``entity`` but its id: one parameter set of an INSERT."""
-        row = cls.from_domain(entity)
-        return {c.key: getattr(row, c.key) for c in inspect(cls).column_attrs if c.key != "id"}
+        """The column values of ``entity`` but its id: one parameter set of an INSERT.
+
+        A plain dict, not a row object: bulk inserts and every audit write build one per row,
+        and an instrumented ORM instance costs several times more to make.
+        """
+        raise NotImplementedError
 
     def overwrite_with(self, entity: E) -> None:
         """Copy every column of ``entity`` onto this (persistent) row, for an update."""
@@ -67,15 +73,14 @@ class UserRow(EntityRow[User]):
     created_at: Mapped[datetime]
 
     @classmethod
-    def from_domain(cls, user: User) -> UserRow:
-        return cls(
-            id=user.id,
-            email=user.email,
-            password_hash=user.password_hash,
-            role=user.role.value,
-            is_active=user.is_active,
-            created_at=user.created_at,
-        )
+    def values_of(cls, user: User) -> dict[str, Any]:
+        return {
+            "email": user.email,
+            "password_hash": user.password_hash,
+            "role": user.role.value,
+            "is_active": user.is_active,
+            "created_at": user.created_at,
+        }
 
     def to_domain(self) -> User:
         return User(
@@ -96,17 +101,25 @@ class DoctorRow(EntityRow[Doctor]):
     specialization: Mapped[str] = mapped_column(String(200))
     appointment_minutes: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64))
+    # The doctor's booking policy; NULL is the clinic's default.
+    min_notice_minutes: Mapped[int | None] = mapped_column(Integer)
+    horizon_days: Mapped[int | None] = mapped_column(Integer)
+    buffer_minutes: Mapped[int | None] = mapped_column(Integer)
+    max_per_day: Mapped[int | None] = mapped_column(Integer)
 
     @classmethod
-    def from_domain(cls, doctor: Doctor) -> DoctorRow:
-        return cls(
-            id=doctor.id,
-            user_id=doctor.user_id,
-            name=doctor.name,
-            specialization=doctor.specialization,
-            appointment_minutes=doctor.appointment_minutes,
-            timezone=doctor.timezone,
-        )
+    def values_of(cls, doctor: Doctor) -> dict[str, Any]:
+        return {
+            "user_id": doctor.user_id,
+            "name": doctor.name,
+            "specialization": doctor.specialization,
+            "appointment_minutes": doctor.appointment_minutes,
+            "timezone": doctor.timezone,
+            "min_notice_minutes": doctor.policy.min_notice_minutes,
+            "horizon_days": doctor.policy.horizon_days,
+            "buffer_minutes": doctor.policy.buffer_minutes,
+            "max_per_day": doctor.policy.max_per_day,
+        }
 
     def to_domain(self) -> Doctor:
         return Doctor(
@@ -116,6 +129,12 @@ class DoctorRow(EntityRow[Doctor]):
             specialization=self.specialization,
             appointment_minutes=self.appointment_minutes,
             timezone=self.timezone,
+            policy=PolicyOverrides(
+                min_notice_minutes=self.min_notice_minutes,
+                horizon_days=self.horizon_days,
+                buffer_minutes=self.buffer_minutes,
+                max_per_day=self.max_per_day,
+            ),
         )
 
 
@@ -130,16 +149,15 @@ class PatientRow(EntityRow[Patient]):
     date_of_birth: Mapped[date | None]
 
     @classmethod
-    def from_domain(cls, patient: Patient) -> PatientRow:
-        return cls(
-            id=patient.id,
-            user_id=patient.user_id,
-            name=patient.name,
-            email=patient.email,
-            phone=patient.phone,
-            insurance_id=patient.insurance_id,
-            date_of_birth=patient.date_of_birth,
-        )
+    def values_of(cls, patient: Patient) -> dict[str, Any]:
+        return {
+            "user_id": patient.user_id,
+            "name": patient.name,
+            "email": patient.email,
+            "phone": patient.phone,
+            "insurance_id": patient.insurance_id,
+            "date_of_birth": patient.date_of_birth,
+        }
 
     def to_domain(self) -> Patient:
         return Patient(
@@ -161,10 +179,8 @@ class AvailabilityRow(EntityRow[Availability]):
     end_time: Mapped[datetime]
 
     @classmethod
-    def from_domain(cls, window: Availability) -> AvailabilityRow:
-        return cls(
-            id=window.id, doctor_id=window.doctor_id, start_time=window.start, end_time=window.end
-        )
+    def values_of(cls, window: Availability) -> dict[str, Any]:
+        return {"doctor_id": window.doctor_id, "start_time": window.start, "end_time": window.end}
 
     def to_domain(self) -> Availability:
         return Availability(
@@ -184,21 +200,27 @@ class AppointmentRow(EntityRow[Appointment]):
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: NULL (rows written before buffers existed) blocks the doctor until ``end_at``.
+    blocked_until: Mapped[datetime | None]
+    late_cancellation: Mapped[bool]
+    rescheduled_from: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
 
     @classmethod
-    def from_domain(cls, appointment: Appointment) -> AppointmentRow:
-        return cls(
-            id=appointment.id,
-            patient_id=appointment.patient_id,
-            doctor_id=appointment.doctor_id,
-            start_at=appointment.start,
-            end_at=appointment.end,
-            status=appointment.status.value,
-            reason=appointment.reason,
-            cancellation_reason=appointment.cancellation_reason,
-            created_at=appointment.created_at,
-            updated_at=appointment.updated_at,
-        )
+    def values_of(cls, appointment: Appointment) -> dict[str, Any]:
+        return {
+            "blocked_until": appointment.blocked_until,
+            "late_cancellation": appointment.late_cancellation,
+            "rescheduled_from": appointment.rescheduled_from,
+            "patient_id": appointment.patient_id,
+            "doctor_id": appointment.doctor_id,
+            "start_at": appointment.start,
+            "end_at": appointment.end,
+            "status": appointment.status.value,
+            "reason": appointment.reason,
+            "cancellation_reason": appointment.cancellation_reason,
+            "created_at": appointment.created_at,
+            "updated_at": appointment.updated_at,
+        }
 
     def to_domain(self) -> Appointment:
         return Appointment(
@@ -212,6 +234,99 @@ class AppointmentRow(EntityRow[Appointment]):
             cancellation_reason=self.cancellation_reason,
             created_at=self.created_at,
             updated_at=self.updated_at,
+            blocked_until=self.blocked_until,
+            late_cancellation=self.late_cancellation,
+            rescheduled_from=self.rescheduled_from,
+        )
+
+
+class AvailabilityRuleRow(EntityRow[AvailabilityRule]):
+    __tablename__ = "availability_rules"
+
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+    valid_from: Mapped[date]
+    valid_until: Mapped[date | None]
+
+    @classmethod
+    def values_of(cls, rule: AvailabilityRule) -> dict[str, Any]:
+        return {
+            "doctor_id": rule.doctor_id,
+            "weekday": rule.weekday,
+            "start_time": rule.start_time,
+            "end_time": rule.end_time,
+            "valid_from": rule.valid_from,
+            "valid_until": rule.valid_until,
+        }
+
+    def to_domain(self) -> AvailabilityRule:
+        return AvailabilityRule(
+            id=self.id,
+            doctor_id=self.doctor_id,
+            weekday=self.weekday,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+        )
+
+
+class AvailabilityExceptionRow(EntityRow[AvailabilityException]):
+    __tablename__ = "availability_exceptions"
+
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+    @classmethod
+    def values_of(cls, period: AvailabilityException) -> dict[str, Any]:
+        return {
+            "doctor_id": period.doctor_id,
+            "start_at": period.start,
+            "end_at": period.end,
+            "reason": period.reason or "",
+        }
+
+    def to_domain(self) -> AvailabilityException:
+        return AvailabilityException(
+            id=self.id,
+            doctor_id=self.doctor_id,
+            start=self.start_at,
+            end=self.end_at,
+            reason=self.reason,
+        )
+
+
+class IdempotencyKeyRow(EntityRow[IdempotencyRecord]):
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"))
+    created_at: Mapped[datetime]
+
+    @classmethod
+    def values_of(cls, record: IdempotencyRecord) -> dict[str, Any]:
+        return {
+            "user_id": record.user_id,
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "appointment_id": record.appointment_id,
+            "created_at": record.created_at,
+        }
+
+    def to_domain(self) -> IdempotencyRecord:
+        return IdempotencyRecord(
+            id=self.id,
+            user_id=self.user_id,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            appointment_id=self.appointment_id,
+            created_at=self.created_at,
         )
 
 
@@ -228,18 +343,17 @@ class MedicalRecordRow(EntityRow[MedicalRecord]):
     updated_at: Mapped[datetime]
 
     @classmethod
-    def from_domain(cls, record: MedicalRecord) -> MedicalRecordRow:
-        return cls(
-            id=record.id,
-            patient_id=record.patient_id,
-            appointment_id=record.appointment_id,
-            doctor_id=record.doctor_id,
-            diagnosis=record.diagnosis,
-            treatment=record.treatment,
-            notes=record.notes,
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-        )
+    def values_of(cls, record: MedicalRecord) -> dict[str, Any]:
+        return {
+            "patient_id": record.patient_id,
+            "appointment_id": record.appointment_id,
+            "doctor_id": record.doctor_id,
+            "diagnosis": record.diagnosis,
+            "treatment": record.treatment,
+            "notes": record.notes,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        }
 
     def to_domain(self) -> MedicalRecord:
         return MedicalRecord(
@@ -269,17 +383,16 @@ class AuditEventRow(EntityRow[AuditEvent]):
     outcome: Mapped[str] = mapped_column(String(16))
 
     @classmethod
-    def from_domain(cls, event: AuditEvent) -> AuditEventRow:
-        return cls(
-            id=event.id,
-            at=event.at,
-            actor_id=event.actor_id,
-            action=event.action.value,
-            resource=event.resource.value,
-            resource_id=event.resource_id,
-            patient_id=event.patient_id,
-            outcome=event.outcome.value,
-        )
+    def values_of(cls, event: AuditEvent) -> dict[str, Any]:
+        return {
+            "at": event.at,
+            "actor_id": event.actor_id,
+            "action": event.action.value,
+            "resource": event.resource.value,
+            "resource_id": event.resource_id,
+            "patient_id": event.patient_id,
+            "outcome": event.outcome.value,
+        }
 
     def to_domain(self) -> AuditEvent:
         return AuditEvent(
@@ -305,16 +418,15 @@ class OutboxMessageRow(EntityRow[OutboxMessage]):
     sent_at: Mapped[datetime | None]
 
     @classmethod
-    def from_domain(cls, message: OutboxMessage) -> OutboxMessageRow:
-        return cls(
-            id=message.id,
-            key=message.key,
-            recipient=message.recipient,
-            subject=message.subject,
-            body=message.body,
-            created_at=message.created_at,
-            sent_at=message.sent_at,
-        )
+    def values_of(cls, message: OutboxMessage) -> dict[str, Any]:
+        return {
+            "key": message.key,
+            "recipient": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "created_at": message.created_at,
+            "sent_at": message.sent_at,
+        }
 
     def to_domain(self) -> OutboxMessage:
         return OutboxMessage(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from healthcare.application.commands import CreateUser, RegisterPatient, UpdateUser, given
-from healthcare.application.ports import Clock, Page, PageRequest, PasswordHasher
+from healthcare.application.ports import Clock, Page, PageRequest, PasswordHasher, TokenHolder
 from healthcare.application.services.base import Service, not_found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
@@ -100,6 +100,12 @@ class AccountService(Service):
                 uow.users.update(user)
                 uow.commit()
         return user
+
+    def token_holder(self, user_id: int, revocation_keys: Sequence[str]) -> TokenHolder | None:
+        """Who holds a token and whether it is revoked, in one look-up: the check every signed-in
+        request makes. None when the user is gone or deactivated."""
+        with self.uow_factory() as uow:
+            return uow.users.get_token_holder(user_id, revocation_keys)
 
     def actor_for(self, user_id: int) -> Actor:
         """The acting user behind a token; refused at once once deactivated or deleted."""

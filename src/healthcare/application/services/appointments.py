@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from healthcare.application.commands import BookAppointment, UpdateAppointment, given
-from healthcare.application.ports import AppointmentFilter, Page, PageRequest
+from healthcare.application.ports import AppointmentFilter, Clock, Page, PageRequest
 from healthcare.application.services.base import Service, not_found
-from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.application.services.calendar import load_calendar
+from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import (
     Appointment,
@@ -19,35 +20,95 @@ from healthcare.domain.appointments import (
     slot_for,
     who_is_booked_for,
 )
-from healthcare.domain.errors import InvalidInput, PermissionDenied
+from healthcare.domain.errors import Conflict, InvalidInput, PermissionDenied
+from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
 from healthcare.domain.model import Doctor
 from healthcare.domain.time import Interval
+from healthcare.domain.weekly import BookingPolicy, local_day
 
 
 class AppointmentService(Service):
-    def book(self, actor: Actor, command: BookAppointment) -> Appointment:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = BookingPolicy()
+    ) -> None:
+        super().__init__(uow_factory, clock)
+        #: The clinic's defaults; each doctor's own choices are applied on top.
+        self.policy = policy
+
+    def book(
+        self, actor: Actor, command: BookAppointment, idempotency_key: str | None = None
+    ) -> Appointment:
+        """Book; with an idempotency key, a retry of the same request returns the appointment
+        the first one booked, and books nothing new."""
         require_initial_status(command.status)
         patient_id = who_is_booked_for(actor, command.patient_id)
+        # Keys are per user; the clinic's own batch jobs (no user) do not retry through HTTP.
+        key = require_key(idempotency_key) if idempotency_key is not None else None
+        key = key if actor.user_id is not None else None
+        request = fingerprint(
+            doctor=command.doctor_id, start=command.start, patient=patient_id, reason=command.reason
+        )
+        try:
+            return self._book(actor, command, patient_id, key, request)
+        except Conflict:
+            # A racing retry with the same key lost to the first request (its slot or its
+            # key is taken): answer with what the first one booked.
+            replayed = self._replay(actor, key, request) if key is not None else None
+            if replayed is None:
+                raise
+            return replayed
+
+    def _book(
+        self,
+        actor: Actor,
+        command: BookAppointment,
+        patient_id: int,
+        key: str | None,
+        request: str,
+    ) -> Appointment:
         now = self.clock.now()
         with self.uow_factory() as uow:
+            if key is not None:
+                earlier = uow.idempotency_keys.get(actor.user_id, key)  # type: ignore[arg-type]
+                if earlier is not None:
+                    return self._visible(uow, actor, earlier.replay(request))
             doctor = self._doctor(uow, command.doctor_id)
             if uow.patients.get(patient_id) is None:
                 raise not_found("Patient")
             slot = slot_for(command.start, doctor.appointment_minutes)
-            self._check_slot(uow, doctor, patient_id, slot, now, exclude_id=None)
+            policy = self._check_slot(uow, actor, doctor, patient_id, slot, now, exclude_id=None)
             appointment = uow.appointments.add(
                 Appointment(
                     patient_id=patient_id,
                     doctor_id=doctor.id,  # type: ignore[arg-type]
                     start=slot.start,
                     end=slot.end,
+                    blocked_until=slot.end + policy.buffer,
                     reason=command.reason,
                     created_at=now,
                     updated_at=now,
                 )
             )
+            if key is not None:
+                uow.idempotency_keys.add(
+                    IdempotencyRecord(
+                        user_id=actor.user_id,  # type: ignore[arg-type]
+                        key=key,
+                        fingerprint=request,
+                        appointment_id=appointment.id,  # type: ignore[arg-type]
+                        created_at=now,
+                    )
+                )
             uow.commit()
         return appointment
+
+    def _replay(self, actor: Actor, key: str, request: str) -> Appointment | None:
+        """What the key booked, in a fresh transaction (it sees the winner's commit)."""
+        with self.uow_factory() as uow:
+            earlier = uow.idempotency_keys.get(actor.user_id, key)  # type: ignore[arg-type]
+            if earlier is None:
+                return None
+            return self._visible(uow, actor, earlier.replay(request))
 
     def get(self, actor: Actor, appointment_id: int) -> Appointment:
         with self.uow_factory() as uow:
@@ -72,7 +133,10 @@ class AppointmentService(Service):
         return self._transition(actor, appointment_id, lambda a, now: a.confirm(actor, now))
 
     def cancel(self, actor: Actor, appointment_id: int, reason: str | None = None) -> Appointment:
-        return self._transition(actor, appointment_id, lambda a, now: a.cancel(actor, now, reason))
+        cutoff = self.policy.late_cancel_cutoff
+        return self._transition(
+            actor, appointment_id, lambda a, now: a.cancel(actor, now, reason, cutoff)
+        )
 
     def complete(self, actor: Actor, appointment_id: int) -> Appointment:
         return self._transition(actor, appointment_id, lambda a, now: a.complete(actor, now))
@@ -93,10 +157,14 @@ class AppointmentService(Service):
                 appointment.require_can_reschedule(actor)
                 doctor = self._doctor(uow, appointment.doctor_id)
                 slot = slot_for(changes["start"], doctor.appointment_minutes)
-                self._check_slot(
-                    uow, doctor, appointment.patient_id, slot, now, exclude_id=appointment.id
+                policy = self._check_slot(
+                    uow, actor, doctor, appointment.patient_id, slot, now, exclude_id=appointment.id
                 )
-                appointment.reschedule(actor, slot, now)
+                # The old slot stays on record as a cancelled copy, in this same transaction:
+                # the move and its history happen together or not at all.
+                history = uow.appointments.add(appointment.history_copy(now))
+                appointment.reschedule(actor, slot, now, policy.buffer)
+                appointment.rescheduled_from = history.id
             if "reason" in changes:
                 appointment.change_reason(actor, changes["reason"] or "", now)
             if "status" in changes and changes["status"] != appointment.status:
@@ -125,9 +193,8 @@ class AppointmentService(Service):
             uow.commit()
         return appointment
 
-    @staticmethod
     def _apply_status(
-        appointment: Appointment, actor: Actor, now: datetime, status: str, reason: str | None
+        self, appointment: Appointment, actor: Actor, now: datetime, status: str, reason: str | None
     ) -> None:
         try:
             target = Status(status)
@@ -135,7 +202,9 @@ class AppointmentService(Service):
             raise InvalidInput("Unknown status.", {"status": ["Not a valid status."]}) from None
         actions = {
             Status.CONFIRMED: lambda: appointment.confirm(actor, now),
-            Status.CANCELLED: lambda: appointment.cancel(actor, now, reason),
+            Status.CANCELLED: lambda: appointment.cancel(
+                actor, now, reason, self.policy.late_cancel_cutoff
+            ),
             Status.COMPLETED: lambda: appointment.complete(actor, now),
             Status.NO_SHOW: lambda: appointment.mark_no_show(actor, now),
         }
@@ -157,26 +226,28 @@ class AppointmentService(Service):
             raise not_found("Appointment")
         return appointment
 
-    @staticmethod
     def _check_slot(
+        self,
         uow: UnitOfWork,
+        actor: Actor,
         doctor: Doctor,
         patient_id: int,
         slot: Interval,
         now: datetime,
         exclude_id: int | None,
-    ) -> None:
-        """Rules 1-3 on what the repositories hold now; the storage re-checks rule 3 atomically."""
+    ) -> BookingPolicy:
+        """Rules 1-3 and the doctor's booking policy on what the repositories hold now; the
+        storage re-checks rule 3 (with the buffer) atomically. Returns the policy in force."""
         assert doctor.id is not None
+        policy = self.policy.with_overrides(doctor.policy)
+        calendar = load_calendar(uow, doctor, slot)
+        reach = Interval(slot.start, slot.end + policy.buffer)
         check_bookable(
             slot,
             now,
-            windows=[w.interval for w in uow.availabilities.overlapping(doctor.id, slot)],
+            windows=calendar.open_intervals(slot),
             doctor_busy=[
-                a.interval
-                for a in uow.appointments.active_overlapping(
-                    slot, doctor_id=doctor.id, exclude_id=exclude_id
-                )
+                a.blocking for a in uow.appointments.active_blocking(doctor.id, reach, exclude_id)
             ],
             patient_busy=[
                 a.interval
@@ -184,5 +255,15 @@ class AppointmentService(Service):
                     slot, patient_id=patient_id, exclude_id=exclude_id
                 )
             ],
+            blocked=calendar.blocked,
+            buffer=policy.buffer,
         )
-
+        if not actor.is_admin:  # the front desk may override notice, horizon and the cap
+            policy.check_timing(slot.start, now)
+            if policy.max_per_day is not None:
+                day = local_day(slot.start, calendar.tz)
+                same_day = uow.appointments.active_overlapping(
+                    day, doctor_id=doctor.id, exclude_id=exclude_id
+                )
+                policy.check_daily_cap(sum(day.start <= a.start < day.end for a in same_day))
+        return policy

@@ -7,15 +7,11 @@ from healthcare.application.ports import AvailabilityFilter, Page, PageRequest
 from healthcare.application.services.base import Service, not_found
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
-from healthcare.domain.availability import (
-    Availability,
-    ensure_no_overlap,
-    ensure_still_covered,
-    validate_window,
-)
+from healthcare.domain.availability import Availability, ensure_no_overlap, validate_window
 from healthcare.domain.errors import InvalidInput, PermissionDenied
 from healthcare.domain.model import Doctor, Role
-from healthcare.domain.time import Interval
+from healthcare.domain.time import Interval, zone
+from healthcare.domain.weekly import Calendar
 
 
 class AvailabilityService(Service):
@@ -24,7 +20,7 @@ class AvailabilityService(Service):
         now = self.clock.now()
         window = Interval(command.start, command.end)
         with self.uow_factory() as uow:
-            doctor = self._managed_doctor(uow, actor, command.doctor_id)
+            doctor = managed_doctor(uow, actor, command.doctor_id)
             validate_window(window, doctor.appointment_minutes, now)
             ensure_no_overlap(window, uow.availabilities.overlapping(doctor.id, window))  # type: ignore[arg-type]
             created = uow.availabilities.add(
@@ -74,37 +70,50 @@ class AvailabilityService(Service):
     # -- rules that need the repositories ----------------------------------------------------
 
     @staticmethod
-    def _managed_doctor(uow: UnitOfWork, actor: Actor, doctor_id: int | None) -> Doctor:
-        if actor.is_doctor:
-            if actor.doctor_id is None:
-                raise PermissionDenied("Your account has no doctor profile.")
-            if doctor_id is not None and doctor_id != actor.doctor_id:
-                raise PermissionDenied("A doctor manages only their own availability.")
-            doctor_id = actor.doctor_id
-        if doctor_id is None:
-            raise InvalidInput("Name the doctor.", {"doctor": ["Required."]})
-        doctor = uow.doctors.get(doctor_id)
-        if doctor is None:
-            raise not_found("Doctor")
-        return doctor
-
-    @staticmethod
     def _owned_window(uow: UnitOfWork, actor: Actor, window_id: int) -> Availability:
         window = uow.availabilities.get(window_id)
         if window is None:
             raise not_found("Availability")
-        if actor.is_doctor and window.doctor_id != actor.doctor_id:
-            raise PermissionDenied("A doctor manages only their own availability.")
+        require_own(actor, window.doctor_id)
         return window
 
     @staticmethod
     def _ensure_appointments_kept(
         uow: UnitOfWork, window: Availability, replacement: Interval | None
     ) -> None:
+        """The appointments the window holds must still fit in one window or one occurrence
+        of the weekly hours afterwards."""
         old = window.interval
         booked = uow.appointments.active_overlapping(old, doctor_id=window.doctor_id)
         if not booked:
             return
+        doctor = uow.doctors.get(window.doctor_id)
+        assert doctor is not None
         others = uow.availabilities.overlapping(window.doctor_id, old, exclude_id=window.id)
-        remaining = [w.interval for w in others] + ([replacement] if replacement else [])
-        ensure_still_covered(remaining, [a.interval for a in booked])
+        calendar = Calendar(
+            tz=zone(doctor.timezone),
+            windows=[w.interval for w in others] + ([replacement] if replacement else []),
+            rules=uow.rules.for_doctor(window.doctor_id),
+        )
+        calendar.ensure_keeps(a.interval for a in booked)
+
+
+def managed_doctor(uow: UnitOfWork, actor: Actor, doctor_id: int | None) -> Doctor:
+    """The doctor whose calendar ``actor`` changes: a doctor their own, an admin the one named."""
+    if actor.is_doctor:
+        if actor.doctor_id is None:
+            raise PermissionDenied("Your account has no doctor profile.")
+        doctor_id = require_own(actor, doctor_id if doctor_id is not None else actor.doctor_id)
+    if doctor_id is None:
+        raise InvalidInput("Name the doctor.", {"doctor": ["Required."]})
+    doctor = uow.doctors.get(doctor_id)
+    if doctor is None:
+        raise not_found("Doctor")
+    return doctor
+
+
+def require_own(actor: Actor, doctor_id: int) -> int:
+    """A doctor manages only their own calendar (windows, weekly hours, blocked periods)."""
+    if actor.is_doctor and doctor_id != actor.doctor_id:
+        raise PermissionDenied("A doctor manages only their own availability.")
+    return doctor_id

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from healthcare.application.ports import Clock
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.errors import NotFound
+
+T = TypeVar("T")
 
 
 class Service:
@@ -57,3 +60,10 @@ class Service:
 
 def not_found(kind: str) -> NotFound:
     return NotFound(f"{kind} not found.")
+
+
+def found(entity: T | None, kind: str) -> T:
+    """``entity``, or NotFound naming its ``kind`` when the look-up found nothing."""
+    if entity is None:
+        raise not_found(kind)
+    return entity

@@ -1,17 +1,44 @@
-"""Bookable slots of a doctor: what a patient can actually book."""
+"""Bookable slots: what the caller can actually book, for one doctor or across doctors.
+
+Each doctor's slots come from four queries for the whole range (windows, weekly hours, blocked
+periods, active appointments) and one pass over the sorted intervals, never a query per slot.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from healthcare.application.ports import Clock, Page, PageRequest
 from healthcare.application.services.base import Service, not_found
+from healthcare.application.services.calendar import load_calendar
+from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.model import Doctor
 from healthcare.domain.schedule import free_slots, search_range
 from healthcare.domain.time import Interval
+from healthcare.domain.weekly import BookingPolicy
+
+#: Local days reach at most 14 hours either side of UTC: a day's margin covers every zone.
+DAY = timedelta(days=1)
+#: Starts at ``earliest_start`` are bookable, but free_slots offers starts strictly after.
+TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Slot:
+    doctor: Doctor
+    interval: Interval
 
 
 class SlotService(Service):
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = BookingPolicy()
+    ) -> None:
+        super().__init__(uow_factory, clock)
+        self.policy = policy
+
     def for_doctor(
         self, actor: Actor, doctor_id: int, start: datetime, end: datetime
     ) -> tuple[Doctor, list[Interval]]:
@@ -20,7 +47,71 @@ class SlotService(Service):
             doctor = uow.doctors.get(doctor_id)
             if doctor is None:
                 raise not_found("Doctor")
-            windows = [w.interval for w in uow.availabilities.overlapping(doctor_id, within)]
-            busy = [a.interval for a in uow.appointments.active_overlapping(within, doctor_id=doctor_id)]
-        slots = free_slots(within, windows, busy, doctor.appointment_minutes, self.clock.now())
-        return doctor, list(slots)
+            return doctor, self._free(uow, actor, doctor, within)
+
+    def across(
+        self,
+        actor: Actor,
+        page: PageRequest,
+        start: datetime,
+        end: datetime,
+        specialization: str | None = None,
+    ) -> Page[Slot]:
+        """Every doctor's slots (of one specialization, if given) in time order, then by doctor."""
+        within = search_range(start, end)
+        found: list[Slot] = []
+        with self.uow_factory() as uow:
+            for doctor in self._doctors(uow, specialization):
+                found.extend(Slot(doctor, s) for s in self._free(uow, actor, doctor, within))
+        found.sort(key=lambda slot: (slot.interval.start, slot.doctor.id))
+        chosen = found[page.offset : page.offset + page.page_size]
+        return Page(items=chosen, total=len(found), request=page)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _doctors(uow: UnitOfWork, specialization: str | None) -> list[Doctor]:
+        doctors: list[Doctor] = []
+        request = PageRequest(page_size=100)
+        while True:
+            batch = uow.doctors.list(request, specialization=specialization)
+            doctors.extend(batch.items)
+            if request.offset + len(batch.items) >= batch.total or not batch.items:
+                return doctors
+            request = PageRequest(page=request.page + 1, page_size=request.page_size)
+
+    def _free(self, uow: UnitOfWork, actor: Actor, doctor: Doctor, within: Interval) -> list[Interval]:
+        """The slots ``actor`` could book: a patient under the doctor's policy and around their
+        own appointments; an admin (who may override the policy) with only the buffer."""
+        assert doctor.id is not None
+        now = self.clock.now()
+        policy = self.policy.with_overrides(doctor.policy)
+        calendar = load_calendar(uow, doctor, within)
+        # Whole local days around the range, so the daily cap counts every appointment.
+        around = Interval(within.start - DAY, within.end + DAY)
+        booked = uow.appointments.active_blocking(doctor.id, around)
+        blocked = list(calendar.blocked)
+        bound = not actor.is_admin
+        if bound and actor.patient_id is not None:
+            mine = uow.appointments.active_overlapping(within, patient_id=actor.patient_id)
+            blocked.extend(a.interval for a in mine)
+        slots = free_slots(
+            within,
+            calendar.open_intervals(within),
+            [a.blocking for a in booked],
+            doctor.appointment_minutes,
+            max(now, policy.earliest_start(now) - TICK) if bound else now,
+            blocked=blocked,
+            buffer=policy.buffer,
+        )
+        if not bound:
+            return list(slots)
+        latest = policy.latest_start(now)
+        per_day = Counter(a.start.astimezone(calendar.tz).date() for a in booked)
+        cap = policy.max_per_day
+        return [
+            slot
+            for slot in slots
+            if slot.start <= latest
+            and (cap is None or per_day[slot.start.astimezone(calendar.tz).date()] < cap)
+        ]

@@ -9,10 +9,13 @@ from healthcare.entrypoints.api import (
     audit,
     auth,
     availabilities,
+    availability_exceptions,
+    availability_rules,
     doctors,
     health,
     patients,
     records,
+    slots,
     users,
 )
 
@@ -22,6 +25,9 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     users.blp,
     doctors.blp,
     availabilities.blp,
+    availability_rules.blp,
+    availability_exceptions.blp,
+    slots.blp,
     patients.blp,
     appointments.blp,
     records.blp,

@@ -24,6 +24,7 @@ from healthcare.entrypoints.api.schemas import (
     AppointmentPatch,
     AppointmentQuery,
     CancelIn,
+    IdempotencyHeaders,
 )
 from healthcare.entrypoints.api.security import current_actor, roles, signed_in
 
@@ -47,15 +48,22 @@ class Appointments(MethodView):
         return paginated(appointments.list(current_actor(), page, AppointmentFilter(**args)))
 
     @roles("patient", "admin")
+    @blp.arguments(IdempotencyHeaders, location="headers")
     @blp.arguments(AppointmentIn)
     @blp.response(201, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
     def post(
-        self, body: dict[str, Any], appointments: AppointmentService = Provide[SERVICE]
+        self,
+        headers: dict[str, Any],
+        body: dict[str, Any],
+        appointments: AppointmentService = Provide[SERVICE],
     ) -> Appointment:
-        """Book an appointment inside the doctor's availability (a patient: for themself)"""
-        return appointments.book(current_actor(), BookAppointment(**body))
+        """Book an appointment inside the doctor's availability (a patient: for themself);
+        an Idempotency-Key makes retries safe"""
+        return appointments.book(
+            current_actor(), BookAppointment(**body), headers.get("idempotency_key")
+        )
 
 
 @blp.route("/<id:appointment_id>/")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 from flask import Response, current_app
 from flask.views import MethodView
 
-from healthcare.application.commands import CreateDoctor, UpdateDoctor
+from healthcare.application.commands import CreateDoctor, UpdateDoctor, UpdatePolicy
 from healthcare.application.services import DoctorService, SlotService
+from healthcare.application.services.calendar import CalendarService
 from healthcare.domain.model import Doctor
-from healthcare.domain.time import zone
+from healthcare.domain.policy import PolicyOverrides
+from healthcare.domain.weekly import BookingPolicy
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -24,12 +27,17 @@ from healthcare.entrypoints.api.schemas import (
     DoctorOut,
     DoctorPatch,
     DoctorQuery,
+    PolicyOut,
+    PolicyPatch,
     SlotOut,
     SlotQuery,
 )
 from healthcare.entrypoints.api.security import current_actor, roles, signed_in
+from healthcare.entrypoints.api.slots import slot_body
 
 blp = resource("doctors", "/api/doctors", "Doctor profiles and their bookable slots.")
+
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 
 @blp.route("/")
@@ -105,15 +113,48 @@ class DoctorSlots(MethodView):
         """The free bookable slots of a doctor between start and end (at most 31 days), in UTC
         and in the doctor's time zone"""
         doctor, free = slots.for_doctor(current_actor(), doctor_id, args["start"], args["end"])
-        local = zone(doctor.timezone)
-        return [
-            {
-                "doctor": doctor.id,
-                "start": slot.start,
-                "end": slot.end,
-                "local_start": slot.start.astimezone(local).isoformat(),
-                "local_end": slot.end.astimezone(local).isoformat(),
-                "timezone": doctor.timezone,
-            }
-            for slot in free
-        ]
+        return [slot_body(doctor, slot) for slot in free]
+
+
+def _policy_body(
+    doctor_id: int, policy: tuple[PolicyOverrides, BookingPolicy]
+) -> dict[str, Any]:
+    overrides, effective = policy
+    return {
+        "doctor": doctor_id,
+        "min_notice_minutes": effective.min_notice // MINUTE,
+        "horizon_days": effective.horizon.days,
+        "buffer_minutes": effective.buffer // MINUTE,
+        "max_per_day": effective.max_per_day,
+        "late_cancel_hours": effective.late_cancel_cutoff // HOUR,
+        "overrides": overrides,
+    }
+
+
+@blp.route("/<id:doctor_id>/policy/")
+class DoctorPolicy(MethodView):
+    @signed_in
+    @blp.response(200, PolicyOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(
+        self, doctor_id: int, calendar: CalendarService = Provide["calendar_service"]
+    ) -> dict[str, Any]:
+        """The doctor's booking policy: the clinic's defaults with the doctor's own choices"""
+        return _policy_body(doctor_id, calendar.policy_of(current_actor(), doctor_id))
+
+    @roles("admin")
+    @blp.arguments(PolicyPatch)
+    @blp.response(200, PolicyOut)
+    @documents(blp, 401, 403, 404)
+    @inject
+    def patch(
+        self,
+        body: dict[str, Any],
+        doctor_id: int,
+        calendar: CalendarService = Provide["calendar_service"],
+    ) -> dict[str, Any]:
+        """Set the doctor's own notice, horizon, buffer or daily cap (null: the clinic's
+        default)"""
+        updated = calendar.update_policy(current_actor(), doctor_id, UpdatePolicy(**body))
+        return _policy_body(doctor_id, updated)

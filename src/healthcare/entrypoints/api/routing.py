@@ -18,8 +18,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 PAGINATION_HEADER = "X-Pagination"
-#: For ``@blp.response(..., headers=LIST_HEADERS)``: flask-smorest's registered header component.
-LIST_HEADERS = {PAGINATION_HEADER: "PAGINATION"}
+#: For ``@blp.response(..., headers=LIST_HEADERS)``. The header's value is a JSON object, which
+#: OpenAPI 3 describes with ``content`` (flask-smorest's own component gives it an object
+#: ``schema``, which promises the ``simple`` style, ``total,3,page,1``, instead).
+LIST_HEADERS = {
+    PAGINATION_HEADER: {
+        "description": "Pagination metadata, as a JSON object.",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}
+        },
+    }
+}
 #: Operations anyone may call, without a token.
 PUBLIC: list[dict[str, list[str]]] = []
 

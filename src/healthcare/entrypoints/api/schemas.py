@@ -9,12 +9,14 @@ offset and are answered in UTC (``...Z``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from healthcare.application.ports import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from healthcare.application.services.accounts import PASSWORD_MAX, PASSWORD_MIN
 from healthcare.domain.appointments import Status
 from healthcare.domain.audit import Action, Outcome, Resource
 from healthcare.domain.model import Role
@@ -30,12 +32,21 @@ SHORT = validate.Length(max=200)
 #: Instants outside these years are refused: far ones overflow date arithmetic, and no clinic
 #: books them.
 YEARS = (1900, 2999)
+#: The same bound in the OpenAPI document, so clients (and fuzzers) know it.
+YEARS_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-"
+#: What the domain accepts as an email (``domain.model.normalize_email``, which strips the
+#: surrounding blanks first), documented.
+EMAIL = {"pattern": r"^\s*[^@\s\u0000]+@[^@\s\u0000]+\.[^@\s\u0000]+\s*$"}
+EMAIL_LENGTH = validate.Length(max=254)
+#: What ``check_password_strength`` accepts, documented; the rule itself stays in the use case.
+NEW_PASSWORD = {"minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX}
 
 
 class UtcDateTime(fields.AwareDateTime):
     """ISO 8601 with an offset on input (naive is refused); UTC with ``Z`` on output."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": YEARS_PATTERN, **kwargs.get("metadata", {})}
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
@@ -64,10 +75,15 @@ class QueryId(fields.Integer):
         super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+#: No NUL character (PostgreSQL's text cannot hold one), said in the OpenAPI document too.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
 class Text(fields.String):
     """A string the databases can store: bounded, no NUL character, valid Unicode."""
 
     def __init__(self, limit: validate.Length = SHORT, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": NO_NUL_PATTERN, **kwargs.get("metadata", {})}
         super().__init__(validate=limit, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -124,6 +140,10 @@ class AppointmentQuery(ListQuery):
     patient_id = QueryId(data_key="patient")
     start = UtcDateTime()
     end = UtcDateTime()
+    include_history = fields.Boolean(
+        data_key="history",
+        metadata={"description": "Also list the cancelled copies reschedules leave behind."},
+    )
 
 
 class RecordQuery(ListQuery):
@@ -145,6 +165,25 @@ class AuditQuery(ListQuery):
 class SlotQuery(ma.Schema):
     start = UtcDateTime(required=True)
     end = UtcDateTime(required=True)
+
+
+class SlotSearchQuery(ListQuery):
+    """Slots across doctors: ``start`` and ``end`` (at most 31 days apart), optionally one
+    specialization."""
+
+    start = UtcDateTime(required=True)
+    end = UtcDateTime(required=True)
+    specialization = Text()
+
+
+class RuleQuery(ListQuery):
+    doctor_id = QueryId(data_key="doctor")
+
+
+class ExceptionQuery(ListQuery):
+    doctor_id = QueryId(data_key="doctor")
+    start = UtcDateTime()
+    end = UtcDateTime()
 
 
 # -- auth ------------------------------------------------------------------------------------
@@ -180,8 +219,8 @@ class UserOut(ma.Schema):
 
 
 class UserIn(Body):
-    email = Text(validate.Length(max=320), required=True)
-    password = Text(validate.Length(max=1024), required=True)
+    email = Text(EMAIL_LENGTH, required=True, metadata=EMAIL)
+    password = Text(validate.Length(max=1024), required=True, metadata=NEW_PASSWORD)
     role = fields.String(required=True, validate=choice(Role))
     #: With a doctor or patient role, also create the profile under this name.
     name = Text()
@@ -190,8 +229,8 @@ class UserIn(Body):
 
 class UserPatch(Body):
     is_active = fields.Boolean(truthy={True}, falsy={False})
-    email = Text(validate.Length(max=320))
-    password = Text(validate.Length(max=1024))
+    email = Text(EMAIL_LENGTH, metadata=EMAIL)
+    password = Text(validate.Length(max=1024), metadata=NEW_PASSWORD)
 
 
 class LoginOut(TokensOut):
@@ -224,6 +263,8 @@ class DoctorIn(DoctorPatch):
 
 
 class SlotOut(ma.Schema):
+    """A bookable slot in UTC and in the doctor's local time."""
+
     doctor = fields.Integer()
     start = UtcDateTime()
     end = UtcDateTime()
@@ -247,7 +288,7 @@ class PatientOut(ma.Schema):
 
 class PatientPatch(Body):
     name = Text()
-    email = Text(validate.Length(max=320))
+    email = Text(EMAIL_LENGTH, metadata=EMAIL)
     phone = Text(validate.Length(max=40))
     insurance_id = Text(validate.Length(max=64))
     date_of_birth = fields.Date(allow_none=True)
@@ -256,15 +297,15 @@ class PatientPatch(Body):
 class RegisterIn(PatientPatch):
     """A patient signing up: their account and their profile in one."""
 
-    email = Text(validate.Length(max=320), required=True)
-    password = Text(validate.Length(max=1024), required=True)
+    email = Text(EMAIL_LENGTH, required=True, metadata=EMAIL)
+    password = Text(validate.Length(max=1024), required=True, metadata=NEW_PASSWORD)
     name = Text(required=True)
 
 
 class PatientIn(PatientPatch):
     user_id = Id(data_key="user", required=True)
     name = Text(required=True)
-    email = Text(validate.Length(max=320), required=True)
+    email = Text(EMAIL_LENGTH, required=True, metadata=EMAIL)
 
 
 class AccountOut(ma.Schema):
@@ -297,6 +338,125 @@ class AvailabilityIn(AvailabilityPatch):
     end = UtcDateTime(data_key="end_time", required=True)
 
 
+#: Wall-clock times of weekly hours, in the doctor's time zone: "09:00" or "09:00:00".
+LOCAL_TIME = {"description": "Local wall-clock time in the doctor's time zone.", "example": "09:00"}
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+class LocalTime(fields.Time):
+    """``HH:MM`` or ``HH:MM:SS``, exactly as documented (``time.fromisoformat`` alone would also
+    take ``"12"``, fractions and offsets, which the document does not promise)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {**LOCAL_TIME, "pattern": LOCAL_TIME_PATTERN}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.time:
+        # The pattern applies to the text sent; validators would only see the parsed time.
+        if not isinstance(value, str) or not re.match(LOCAL_TIME_PATTERN, value):
+            raise ma.ValidationError("Not a time of day as HH:MM or HH:MM:SS.")
+        return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-any-return]
+
+
+class RuleOut(ma.Schema):
+    id = fields.Integer()
+    doctor_id = fields.Integer(data_key="doctor")
+    weekday = fields.Integer(metadata={"description": "0 = Monday … 6 = Sunday."})
+    start_time = LocalTime()
+    end_time = LocalTime()
+    valid_from = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+
+
+class RulePatch(Body):
+    weekday = fields.Integer(
+        strict=True, validate=validate.Range(min=0, max=6), metadata={"description": "0 = Monday."}
+    )
+    start_time = LocalTime()
+    end_time = LocalTime()
+    valid_from = fields.Date()
+    valid_until = fields.Date(allow_none=True, metadata={"description": "Null: open-ended."})
+
+
+class RuleIn(RulePatch):
+    #: Omitted by a doctor: their own profile.
+    doctor_id = Id(data_key="doctor")
+    weekday = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=6),
+        metadata={"description": "0 = Monday … 6 = Sunday."},
+    )
+    start_time = LocalTime(required=True)
+    end_time = LocalTime(required=True)
+    valid_from = fields.Date(metadata={"description": "Omitted: today, in the doctor's zone."})
+
+
+class ExceptionOut(ma.Schema):
+    id = fields.Integer()
+    doctor_id = fields.Integer(data_key="doctor")
+    start = UtcDateTime(data_key="start_time")
+    end = UtcDateTime(data_key="end_time")
+    reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Shown to the doctor and admins only; null to others."},
+    )
+
+
+class ExceptionIn(Body):
+    #: Omitted by a doctor: their own profile.
+    doctor_id = Id(data_key="doctor")
+    start = UtcDateTime(data_key="start_time", required=True)
+    end = UtcDateTime(data_key="end_time", required=True)
+    reason = Text(validate.Length(max=500))
+
+
+POLICY_FIELDS = {
+    "min_notice_minutes": "Minimum notice for a patient's booking, in minutes.",
+    "horizon_days": "How far ahead a patient may book, in days.",
+    "buffer_minutes": "Free time kept after each appointment, in minutes (binds everyone).",
+    "max_per_day": "Most active appointments per local day; null: no cap.",
+}
+
+
+class PolicyOut(ma.Schema):
+    """The booking policy in force for a doctor, and which parts are the doctor's own."""
+
+    doctor = fields.Integer()
+    min_notice_minutes = fields.Integer(metadata={"description": POLICY_FIELDS["min_notice_minutes"]})
+    horizon_days = fields.Integer(metadata={"description": POLICY_FIELDS["horizon_days"]})
+    buffer_minutes = fields.Integer(metadata={"description": POLICY_FIELDS["buffer_minutes"]})
+    max_per_day = fields.Integer(
+        allow_none=True, metadata={"description": POLICY_FIELDS["max_per_day"]}
+    )
+    late_cancel_hours = fields.Integer(
+        metadata={"description": "Cancelling closer to the start than this is recorded as late."}
+    )
+    overrides = fields.Nested(
+        "PolicyPatch", metadata={"description": "The doctor's own choices; null: the default."}
+    )
+
+
+class PolicyPatch(Body):
+    """Set a doctor's own value, or null to go back to the clinic's default."""
+
+    min_notice_minutes = fields.Integer(strict=True, allow_none=True)
+    horizon_days = fields.Integer(strict=True, allow_none=True)
+    buffer_minutes = fields.Integer(strict=True, allow_none=True)
+    max_per_day = fields.Integer(strict=True, allow_none=True)
+
+
+class IdempotencyHeaders(ma.Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        metadata={
+            "description": "Up to 255 printable ASCII characters. A retry with the same key and "
+            "body returns the original appointment (201) and books nothing new; the same key "
+            "with another body is 422."
+        },
+    )
+
+
 # -- appointments ----------------------------------------------------------------------------
 
 
@@ -311,6 +471,13 @@ class AppointmentOut(ma.Schema):
     cancellation_reason = fields.String(allow_none=True)
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
+    late_cancellation = fields.Boolean(
+        metadata={"description": "Cancelled inside the clinic's late-cancellation cut-off."}
+    )
+    rescheduled_from = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The cancelled copy of the slot this appointment moved from."},
+    )
 
 
 class AppointmentIn(Body):

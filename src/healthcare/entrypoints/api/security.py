@@ -17,7 +17,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from dependency_injector.wiring import Provide, inject
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_jwt_extended import (
     JWTManager,
     create_access_token,
@@ -155,28 +155,26 @@ def _is_revoked(
     payload: dict[str, Any],
     accounts: AccountService = Provide["account_service"],
 ) -> bool:
+    """One look-up answers both loaders: revoked? (here) and who? (``_look_up_actor``)."""
     keys = [token_key(str(payload.get("jti", "")))]
     if payload.get(FAMILY_CLAIM):
         keys.append(family_key(str(payload[FAMILY_CLAIM])))
-    return accounts.any_revoked(keys)
-
-
-@inject
-def _look_up_actor(
-    header: dict[str, Any],
-    payload: dict[str, Any],
-    accounts: AccountService = Provide["account_service"],
-) -> Actor | None:
-    """None (401) for a deactivated user, or a token issued for a role the user no longer has."""
     try:
         user_id = int(payload["sub"])
     except (KeyError, TypeError, ValueError):
+        user_id = None
+    holder = accounts.token_holder(user_id, keys) if user_id is not None else None
+    g.token_holder = holder
+    return holder is not None and holder.revoked
+
+
+def _look_up_actor(header: dict[str, Any], payload: dict[str, Any]) -> Actor | None:
+    """None (401) for a deactivated user, or a token issued for a role the user no longer has."""
+    holder = g.pop("token_holder", None)
+    if holder is None:
         return None
-    try:
-        actor = accounts.actor_for(user_id)
-    except AuthenticationFailed:
-        return None
+    actor: Actor = holder.actor
     if payload.get(ROLE_CLAIM) != str(actor.role):
-        log.info("token refused: role claim differs from user %s's current role", user_id)
+        log.info("token refused: role claim differs from user %s's current role", actor.user_id)
         return None
     return actor

@@ -1,0 +1,129 @@
+"""Where a request's time goes: each benchmark operation, in-process (Flask's test client, no
+socket, no gunicorn), on the database ``bench/run.py`` left behind, under cProfile.
+
+    .venv/bin/python bench/profile.py [--requests 300] [--only slots,record] [--top 25]
+
+It prints, per operation, the CPU milliseconds per request (process time, which other load on
+the machine barely changes), the SQL statements and round trips per request, and the functions
+with the most cumulative and own time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, text
+
+from bench.run import RESULTS, SECRET, database_url
+from healthcare.bootstrap import create_app
+from healthcare.config import Settings
+from healthcare.entrypoints.api.security import issue_tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", default="healthcare_bench")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--callers", default="", help="also show who calls functions matching this")
+    args = parser.parse_args()
+
+    settings = Settings.from_env(
+        {},
+        env="production",
+        database_url=database_url(args.database),
+        jwt_secret_key=SECRET,
+        instance_path=str(RESULTS / "instance"),
+    )
+    app = create_app(settings)
+    engine = app.container.engine()  # type: ignore[attr-defined]
+    calls = _operations(app, engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    client = app.test_client()
+    for name, (method, url, token, body, expected) in calls.items():
+        if args.only and name not in args.only.split(","):
+            continue
+        for _ in range(20):  # warm: pool, caches, compiled SQL
+            client.open(url(), method=method, headers=_auth(token), json=body())
+        statements.clear()
+        profile = cProfile.Profile()
+        cpu, wall = time.process_time(), time.perf_counter()
+        profile.enable()
+        for _ in range(args.requests):
+            response = client.open(url(), method=method, headers=_auth(token), json=body())
+            assert response.status_code == expected, (name, response.status_code, response.json)
+        profile.disable()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(f"\n=== {name}: {cpu / args.requests * 1000:.2f} ms CPU, "
+              f"{wall / args.requests * 1000:.2f} ms wall per request (profiled), "
+              f"{len(statements) / args.requests:.1f} SQL statements per request")
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
+        print(out.getvalue())
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _operations(app: Any, engine: Any) -> dict[str, Any]:
+    with engine.connect() as connection:
+        patient_user, patient = connection.execute(text(
+            "SELECT p.user_id, p.id FROM patients p JOIN appointments a ON a.patient_id = p.id"
+            " GROUP BY p.id ORDER BY count(*) DESC LIMIT 1")).first()
+        doctor_user, doctor = connection.execute(text(
+            "SELECT d.user_id, d.id FROM doctors d ORDER BY d.id LIMIT 1")).first()
+        record = connection.execute(text(
+            "SELECT id FROM medical_records WHERE patient_id = :p LIMIT 1"), {"p": patient}).scalar()
+        booker_user, booker = connection.execute(text(
+            "SELECT user_id, id FROM patients ORDER BY id DESC LIMIT 1")).first()
+        minutes = connection.execute(text(
+            "SELECT appointment_minutes FROM doctors WHERE id = :d"), {"d": doctor}).scalar()
+        windows = connection.execute(text(
+            "SELECT start_time, end_time FROM availabilities WHERE doctor_id = :d"
+            " AND start_time > now() + interval '1 day' ORDER BY start_time LIMIT 200"),
+            {"d": doctor}).all()
+        taken = {row[0] for row in connection.execute(text(
+            "SELECT start_at FROM appointments WHERE doctor_id = :d AND status IN ('pending', 'confirmed')"),
+            {"d": doctor})}
+    with app.test_request_context():
+        patient_token = issue_tokens(patient_user, "patient")["access"]
+        doctor_token = issue_tokens(doctor_user, "doctor")["access"]
+        booker_token = issue_tokens(booker_user, "patient")["access"]
+    free = iter([
+        start + i * timedelta(minutes=minutes)
+        for start, end in windows
+        for i in range(int((end - start) / timedelta(minutes=minutes)))
+        if start + i * timedelta(minutes=minutes) not in taken
+    ])
+    month = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    span = f"start={month:%Y-%m-%dT%H:%M:%SZ}&end={month + timedelta(days=30):%Y-%m-%dT%H:%M:%SZ}"
+    none = lambda: None  # noqa: E731
+
+    def booking() -> dict[str, Any]:
+        return {"doctor": doctor, "datetime": f"{next(free):%Y-%m-%dT%H:%M:%SZ}", "reason": "Profile"}
+
+    return {
+        "doctors": ("GET", lambda: "/api/doctors/?page_size=20", patient_token, none, 200),
+        "list_patient": ("GET", lambda: "/api/appointments/?page_size=50", patient_token, none, 200),
+        "list_doctor": ("GET", lambda: "/api/appointments/?page_size=50", doctor_token, none, 200),
+        "slots": ("GET", lambda: f"/api/doctors/{doctor}/slots/?{span}", patient_token, none, 200),
+        "record": ("GET", lambda: f"/api/medical-records/{record}/", patient_token, none, 200),
+        "book": ("POST", lambda: "/api/appointments/", booker_token, booking, 201),
+    }
+
+
+if __name__ == "__main__":
+    main()

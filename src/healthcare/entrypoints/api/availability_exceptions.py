@@ -1,0 +1,78 @@
+"""Blocked periods (holidays, training): they remove time from a doctor's availability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response, current_app
+from flask.views import MethodView
+
+from healthcare.application.commands import CreateException
+from healthcare.application.ports import ExceptionFilter
+from healthcare.application.services.calendar import CalendarService
+from healthcare.domain.weekly import AvailabilityException
+from healthcare.entrypoints.api.routing import (
+    LIST_HEADERS,
+    documents,
+    page_request,
+    paginated,
+    resource,
+)
+from healthcare.entrypoints.api.schemas import ExceptionIn, ExceptionOut, ExceptionQuery
+from healthcare.entrypoints.api.security import current_actor, roles, signed_in
+
+blp = resource(
+    "availability-exceptions",
+    "/api/availability-exceptions",
+    "Doctors' blocked periods. Everyone signed in sees when a doctor is away; the reason only "
+    "the doctor and admins. Blocking booked time is refused (409): cancel the bookings first.",
+)
+
+SERVICE = "calendar_service"
+
+
+@blp.route("/")
+class Exceptions(MethodView):
+    @signed_in
+    @blp.arguments(ExceptionQuery, location="query")
+    @blp.response(200, ExceptionOut(many=True), headers=LIST_HEADERS)
+    @documents(blp, 401)
+    @inject
+    def get(self, args: dict[str, Any], calendar: CalendarService = Provide[SERVICE]) -> Any:
+        """List blocked periods, by doctor and overlapping [start, end)"""
+        page = page_request(args)
+        return paginated(calendar.list_exceptions(current_actor(), page, ExceptionFilter(**args)))
+
+    @roles("doctor", "admin")
+    @blp.arguments(ExceptionIn)
+    @blp.response(201, ExceptionOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def post(
+        self, body: dict[str, Any], calendar: CalendarService = Provide[SERVICE]
+    ) -> AvailabilityException:
+        """Block a period (a doctor: their own; an admin names the doctor)"""
+        return calendar.create_exception(current_actor(), CreateException(**body))
+
+
+@blp.route("/<id:period_id>/")
+class ExceptionItem(MethodView):
+    @signed_in
+    @blp.response(200, ExceptionOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(
+        self, period_id: int, calendar: CalendarService = Provide[SERVICE]
+    ) -> AvailabilityException:
+        """Read a blocked period"""
+        return calendar.get_exception(current_actor(), period_id)
+
+    @roles("doctor", "admin")
+    @blp.response(204)
+    @documents(blp, 401, 403, 404)
+    @inject
+    def delete(self, period_id: int, calendar: CalendarService = Provide[SERVICE]) -> Response:
+        """Delete a blocked period (its time is open again)"""
+        calendar.delete_exception(current_actor(), period_id)
+        return current_app.response_class(status=204)

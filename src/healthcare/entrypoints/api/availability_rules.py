@@ -1,0 +1,87 @@
+"""Weekly hours: anyone signed in reads them; a doctor manages their own, an admin anyone's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask import Response, current_app
+from flask.views import MethodView
+
+from healthcare.application.commands import CreateRule, UpdateRule
+from healthcare.application.ports import RuleFilter
+from healthcare.application.services.calendar import CalendarService
+from healthcare.domain.weekly import AvailabilityRule
+from healthcare.entrypoints.api.routing import (
+    LIST_HEADERS,
+    documents,
+    page_request,
+    paginated,
+    resource,
+)
+from healthcare.entrypoints.api.schemas import RuleIn, RuleOut, RulePatch, RuleQuery
+from healthcare.entrypoints.api.security import current_actor, roles, signed_in
+
+blp = resource(
+    "availability-rules",
+    "/api/availability-rules",
+    "Doctors' weekly hours: local wall-clock times in the doctor's time zone, so 09:00 stays "
+    "09:00 across daylight-saving changes. Overlapping hours of one doctor are refused (409).",
+)
+
+SERVICE = "calendar_service"
+
+
+@blp.route("/")
+class Rules(MethodView):
+    @signed_in
+    @blp.arguments(RuleQuery, location="query")
+    @blp.response(200, RuleOut(many=True), headers=LIST_HEADERS)
+    @documents(blp, 401)
+    @inject
+    def get(self, args: dict[str, Any], calendar: CalendarService = Provide[SERVICE]) -> Any:
+        """List weekly hours, optionally of one doctor"""
+        page = page_request(args)
+        return paginated(calendar.list_rules(current_actor(), page, RuleFilter(**args)))
+
+    @roles("doctor", "admin")
+    @blp.arguments(RuleIn)
+    @blp.response(201, RuleOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def post(
+        self, body: dict[str, Any], calendar: CalendarService = Provide[SERVICE]
+    ) -> AvailabilityRule:
+        """Add weekly hours (a doctor: their own; an admin names the doctor)"""
+        return calendar.create_rule(current_actor(), CreateRule(**body))
+
+
+@blp.route("/<id:rule_id>/")
+class RuleItem(MethodView):
+    @signed_in
+    @blp.response(200, RuleOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(self, rule_id: int, calendar: CalendarService = Provide[SERVICE]) -> AvailabilityRule:
+        """Read weekly hours"""
+        return calendar.get_rule(current_actor(), rule_id)
+
+    @roles("doctor", "admin")
+    @blp.arguments(RulePatch)
+    @blp.response(200, RuleOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def patch(
+        self, body: dict[str, Any], rule_id: int, calendar: CalendarService = Provide[SERVICE]
+    ) -> AvailabilityRule:
+        """Change weekly hours (refused if it would strand a booking)"""
+        return calendar.update_rule(current_actor(), rule_id, UpdateRule(**body))
+
+    @roles("doctor", "admin")
+    @blp.response(204)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def delete(self, rule_id: int, calendar: CalendarService = Provide[SERVICE]) -> Response:
+        """Delete weekly hours (refused if it would strand a booking)"""
+        calendar.delete_rule(current_actor(), rule_id)
+        return current_app.response_class(status=204)

@@ -1,0 +1,149 @@
+"""Buffers, blocked periods and policy in the slot engine; idempotency keys; local days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from healthcare.domain.actor import Actor
+from healthcare.domain.appointments import RESCHEDULED, Appointment, Status, check_bookable
+from healthcare.domain.errors import (
+    BeyondHorizon,
+    DailyLimitReached,
+    IdempotencyKeyReused,
+    InBlockedPeriod,
+    InvalidInput,
+    SlotUnavailable,
+    TooShortNotice,
+)
+from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
+from healthcare.domain.model import Role
+from healthcare.domain.policy import PolicyOverrides
+from healthcare.domain.schedule import free_slots
+from healthcare.domain.time import Interval
+from healthcare.domain.weekly import AvailabilityException, BookingPolicy, local_day
+from tests.unit.cast import NOW, at
+
+DAY = Interval(at(0), at(0, days=1))
+MORNING = Interval(at(9), at(12))
+
+
+def starts(busy=(), blocked=(), buffer=timedelta(0)) -> list[datetime]:
+    slots = free_slots(DAY, [MORNING], list(busy), 30, NOW, blocked=blocked, buffer=buffer)
+    return [s.start for s in slots]
+
+
+def test_a_slot_and_its_buffer_keep_clear_of_the_busy_time_and_its_buffer() -> None:
+    busy = [Interval(at(10), at(10, 45))]  # 10:00-10:30 booked, with a 15-minute buffer
+    assert starts(busy) == [at(9), at(9, 30), at(11), at(11, 30)]
+    assert starts(busy, buffer=timedelta(minutes=15)) == [at(9), at(11), at(11, 30)]
+
+
+def test_blocked_time_removes_only_the_slots_it_overlaps_not_their_buffers() -> None:
+    blocked = [Interval(at(10, 30), at(11))]
+    assert starts(blocked=blocked, buffer=timedelta(minutes=15)) == [
+        at(9), at(9, 30), at(10), at(11), at(11, 30)
+    ]
+
+
+def test_booking_checks_the_buffer_and_blocked_periods() -> None:
+    slot = Interval(at(9, 30), at(10))
+    with pytest.raises(SlotUnavailable):
+        check_bookable(
+            slot, NOW, [MORNING], [Interval(at(10), at(10, 30))], [], buffer=timedelta(minutes=5)
+        )
+    with pytest.raises(InBlockedPeriod):
+        check_bookable(slot, NOW, [MORNING], [], [], blocked=[Interval(at(9, 45), at(11))])
+    check_bookable(slot, NOW, [MORNING], [Interval(at(10), at(10, 30))], [])
+
+
+def test_a_doctors_own_policy_overrides_only_what_it_sets() -> None:
+    clinic = BookingPolicy()
+    own = clinic.with_overrides(PolicyOverrides(buffer_minutes=10, max_per_day=3))
+    assert (own.buffer, own.max_per_day, own.min_notice) == (
+        timedelta(minutes=10), 3, clinic.min_notice
+    )
+    assert clinic.with_overrides(PolicyOverrides()) == clinic
+
+
+@pytest.mark.parametrize(
+    "bad", [{"min_notice_minutes": -1}, {"horizon_days": 0}, {"buffer_minutes": 481}, {"max_per_day": True}]
+)
+def test_a_nonsensical_override_is_refused(bad: dict) -> None:
+    with pytest.raises(InvalidInput):
+        PolicyOverrides(**bad)
+
+
+def test_the_policy_says_when_a_patient_may_book() -> None:
+    policy = BookingPolicy(max_per_day=2)
+    with pytest.raises(TooShortNotice):
+        policy.check_timing(NOW + timedelta(hours=1, minutes=59), NOW)
+    policy.check_timing(NOW + timedelta(hours=2), NOW)
+    with pytest.raises(BeyondHorizon):
+        policy.check_timing(NOW + timedelta(days=90, seconds=1), NOW)
+    policy.check_daily_cap(1)
+    with pytest.raises(DailyLimitReached):
+        policy.check_daily_cap(2)
+
+
+def test_the_local_day_is_the_doctors_across_a_dst_change() -> None:
+    new_york = ZoneInfo("America/New_York")
+    day = local_day(datetime(2030, 3, 10, 12, tzinfo=UTC), new_york)  # 23 hours long
+    assert (day.start, day.duration) == (datetime(2030, 3, 10, 5, tzinfo=UTC), timedelta(hours=23))
+
+
+def test_a_cancellation_inside_the_cut_off_is_late() -> None:
+    patient = Actor(user_id=1, role=Role.PATIENT, patient_id=1)
+    soon = Appointment(1, 1, NOW + timedelta(hours=3), NOW + timedelta(hours=4), NOW, NOW)
+    soon.cancel(patient, NOW, late_cutoff=timedelta(hours=24))
+    later = Appointment(1, 1, NOW + timedelta(days=2), NOW + timedelta(days=2, hours=1), NOW, NOW)
+    later.cancel(patient, NOW, late_cutoff=timedelta(hours=24))
+    assert (soon.late_cancellation, later.late_cancellation) == (True, False)
+
+
+def test_the_history_copy_of_a_move_is_a_cancelled_copy_of_the_old_slot() -> None:
+    booked = Appointment(1, 2, at(10), at(10, 30), NOW, NOW, Status.CONFIRMED, "Checkup", id=7)
+    copy = booked.history_copy(NOW + timedelta(minutes=5))
+    assert (copy.id, copy.start, copy.status, copy.cancellation_reason, copy.reason) == (
+        None, at(10), Status.CANCELLED, RESCHEDULED, "Checkup"
+    )
+    assert booked.status is Status.CONFIRMED
+
+
+@pytest.mark.parametrize("key", ["", " " * 256, "\u00e9", "new\nline"])
+def test_an_idempotency_key_is_1_to_255_printable_ascii_characters(key: str) -> None:
+    with pytest.raises(InvalidInput):
+        require_key(key)
+    assert require_key("a" * 255) == "a" * 255
+
+
+def test_a_fingerprint_compares_instants_not_their_offsets() -> None:
+    utc = datetime(2030, 1, 7, 10, tzinfo=UTC)
+    elsewhere = utc.astimezone(ZoneInfo("Europe/Berlin"))
+    assert fingerprint(doctor=1, start=utc) == fingerprint(start=elsewhere, doctor=1)
+    assert fingerprint(doctor=1, start=utc) != fingerprint(doctor=2, start=utc)
+
+
+def test_a_key_replays_only_its_own_request() -> None:
+    record = IdempotencyRecord(1, "k", "abc", 42, NOW)
+    assert record.replay("abc") == 42
+    with pytest.raises(IdempotencyKeyReused):
+        record.replay("abd")
+
+
+def test_a_blocked_periods_reason_is_for_the_doctor_and_admins() -> None:
+    away = AvailabilityException(3, at(13), at(15), "Personal")
+    doctor = Actor(user_id=5, role=Role.DOCTOR, doctor_id=3)
+    stranger = Actor(user_id=6, role=Role.DOCTOR, doctor_id=4)
+    assert away.seen_by(doctor).reason == "Personal"
+    assert away.seen_by(Actor.system()).reason == "Personal"
+    assert away.seen_by(stranger).reason is None and away.reason == "Personal"
+
+
+def test_an_occurrence_never_exists_before_the_rule_is_valid() -> None:
+    from healthcare.domain.weekly import AvailabilityRule
+
+    rule = AvailabilityRule(1, 0, time(9), time(10), valid_from=date(2030, 1, 8))
+    assert list(rule.occurrences(DAY, ZoneInfo("UTC"))) == []  # 2030-01-07 is before it
