@@ -306,3 +306,10 @@ def test_the_docs_pages_name_no_outside_address(client: FlaskClient) -> None:
         assert external == [], page
         for asset in re.findall(r"""(?:src|href)=["']([^"']+)["']""", html):
             assert client.get(asset).status_code == 200, asset
+
+
+def test_api_responses_are_never_cached_and_never_sniffed(client) -> None:
+    response = client.get("/api/doctors/")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Request-ID"]

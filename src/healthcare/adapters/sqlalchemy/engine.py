@@ -78,7 +78,10 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
 def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Engine:
     return create_engine(
         url,
-        pool_pre_ping=True,  # a restarted server costs one retry, not one failed request
+        # No pre-ping: it costs a round trip per checkout (two per request). After a restart the
+        # first statement on a stale connection fails as a disconnect, which invalidates the
+        # whole pool and answers that one request 503 (Retry-After); the next one reconnects.
+        pool_pre_ping=False,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={

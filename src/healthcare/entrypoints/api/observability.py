@@ -1,7 +1,11 @@
-"""Request ids: one per request, on the response and on every log line written meanwhile.
+"""Request ids and response hygiene.
 
-A client or proxy may send ``X-Request-ID`` to correlate its logs with ours; anything that is
-not a short token is replaced, so a header cannot inject text into the logs.
+Every request gets an id, on the response and on every log line written meanwhile. A client or
+proxy may send ``X-Request-ID`` to correlate its logs with ours; anything that is not a short
+token is replaced, so a header cannot inject text into the logs.
+
+API responses carry patient data, so no cache (browser or proxy) may keep them, and no browser
+may guess their type.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ def init_request_ids(app: Flask) -> None:
     def expose_request_id(response: Response) -> Response:
         if "request_id" in g:
             response.headers[HEADER] = g.request_id
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if request.path.startswith("/api/") and response.mimetype == "application/json":
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
