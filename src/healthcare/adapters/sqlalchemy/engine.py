@@ -82,6 +82,10 @@ def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Eng
         # first statement on a stale connection fails as a disconnect, which invalidates the
         # whole pool and answers that one request 503 (Retry-After); the next one reconnects.
         pool_pre_ping=False,
+        # Every unit of work ends its transaction (commit, or rollback on exit) before the
+        # session hands the connection back, so the pool's own ROLLBACK on return would be a
+        # second, empty round trip per unit of work.
+        pool_reset_on_return=None,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={
