@@ -4,6 +4,7 @@ booking load from threads. Every helper is bounded in time and cleans up after i
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -193,13 +194,18 @@ def call(
                 json.loads(raw) if raw else None,
             )
     except urllib.error.HTTPError as error:
-        raw = error.read()
+        try:
+            raw = error.read()
+        except http.client.HTTPException:  # the worker died mid-answer
+            return 0, {}, None
         try:
             payload = json.loads(raw) if raw else None
         except ValueError:
             payload = raw.decode(errors="replace")
         return error.code, dict(error.headers), payload
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+    # A worker killed mid-answer cuts the body short (IncompleteRead): to the client that is a
+    # failed connection, whatever the status line said.
+    except (urllib.error.URLError, http.client.HTTPException, OSError):
         return 0, {}, None
 
 

@@ -1,0 +1,1 @@
+"""Alembic revisions: Alembic itself skips this file."""
