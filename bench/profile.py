@@ -1,7 +1,7 @@
 """Where a request's time goes: each benchmark operation, in-process (Flask's test client, no
 socket, no gunicorn), on the database ``bench/run.py`` left behind, under cProfile.
 
-    .venv/bin/python bench/profile.py [--requests 300] [--only slots,record] [--top 25]
+    .venv/bin/python bench/profile.py [--requests 300] [--only slots,record] [--top 25] [--plain]
 
 It prints, per operation, the CPU milliseconds per request (process time, which other load on
 the machine barely changes), the SQL statements and round trips per request, and the functions
@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--only", default="")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--callers", default="", help="also show who calls functions matching this")
+    parser.add_argument("--plain", action="store_true", help="no cProfile: only the cost per request")
     args = parser.parse_args()
 
     settings = Settings.from_env(
@@ -56,15 +57,19 @@ def main() -> None:
         statements.clear()
         profile = cProfile.Profile()
         cpu, wall = time.process_time(), time.perf_counter()
-        profile.enable()
+        if not args.plain:
+            profile.enable()
         for _ in range(args.requests):
             response = client.open(url(), method=method, headers=_auth(token), json=body())
             assert response.status_code == expected, (name, response.status_code, response.json)
         profile.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(f"\n=== {name}: {cpu / args.requests * 1000:.2f} ms CPU, "
-              f"{wall / args.requests * 1000:.2f} ms wall per request (profiled), "
+              f"{wall / args.requests * 1000:.2f} ms wall per request"
+              f"{'' if args.plain else ' (profiled)'}, "
               f"{len(statements) / args.requests:.1f} SQL statements per request")
+        if args.plain:
+            continue
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out)
         stats.sort_stats("cumulative").print_stats(args.top)

@@ -61,8 +61,9 @@ def uow_factory(
         return
     url = request.getfixturevalue(f"{backend}_url")
     with engine_for(url) as engine:
-        session_factory = make_session_factory(engine)
-        yield lambda: SqlAlchemyUnitOfWork(session_factory)
+        writing = make_session_factory(engine)
+        reading = make_session_factory(engine, read_only=True)
+        yield lambda: SqlAlchemyUnitOfWork(writing, reading)
 
 
 # -- databases -------------------------------------------------------------------------------

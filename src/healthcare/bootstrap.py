@@ -125,8 +125,13 @@ class Container(containers.DeclarativeContainer):
         pool_size=settings.provided.db_pool_size,
     )
     session_factory = providers.Singleton(make_session_factory, engine)
+    reading_session_factory = providers.Singleton(make_session_factory, engine, read_only=True)
     #: One per use case, never shared: a Factory, and services receive the provider itself.
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
+    unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork,
+        session_factory=session_factory,
+        reading_session_factory=reading_session_factory,
+    )
 
     upgrade_schema = providers.Callable(upgrade_schema, engine)
     current_revision = providers.Callable(current_revision, engine)

@@ -25,5 +25,6 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sql_uow(engine: Engine) -> Callable[[], SqlAlchemyUnitOfWork]:
     """Makes units of work on the backend under test (``uow_factory`` also covers memory)."""
-    session_factory = make_session_factory(engine)
-    return lambda: SqlAlchemyUnitOfWork(session_factory)
+    writing = make_session_factory(engine)
+    reading = make_session_factory(engine, read_only=True)
+    return lambda: SqlAlchemyUnitOfWork(writing, reading)

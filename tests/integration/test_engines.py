@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg2.extensions
 import pytest
 from sqlalchemy import Engine, text
 
-from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_session_factory
 from healthcare.application.ports import StorageUnavailable
 from tests.factories import UserFactory
 from tests.support.databases import engine_for
@@ -70,3 +71,40 @@ def test_a_connection_lost_mid_transaction_is_storage_unavailable_and_then_repla
             uow.users.add(UserFactory())
     with sql_uow() as uow:  # the pool let the dead connection go
         assert uow.users.get(1) is None
+
+
+@pytest.mark.postgres
+def test_a_read_only_unit_of_work_reads_outside_a_transaction_and_returns_its_connection_clean(
+    postgres_url: str,
+) -> None:
+    with engine_for(postgres_url, pool_size=1) as engine:
+        sessions = make_session_factory
+        reading = SqlAlchemyUnitOfWork(sessions(engine), sessions(engine, read_only=True))
+        with reading.read_only() as uow:
+            uow.users.get(1)
+            # No BEGIN was sent: the driver holds no open transaction after the read.
+            driver = uow.session.connection().connection.dbapi_connection
+            assert driver.autocommit is True
+            assert driver.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        with SqlAlchemyUnitOfWork(sessions(engine)) as uow:  # the one pooled connection again
+            uow.users.get(1)
+            assert uow.session.connection().connection.dbapi_connection is driver
+            assert driver.autocommit is False
+            assert driver.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+
+
+def test_a_sqlite_read_only_unit_of_work_does_not_wait_for_the_writers_lock(
+    sqlite_url: str,
+) -> None:
+    sessions = make_session_factory
+    with (
+        engine_for(sqlite_url) as holder,
+        engine_for(sqlite_url, statement_timeout_ms=100) as reader,
+        holder.connect() as connection,
+    ):
+        connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the write lock is held
+        reading = SqlAlchemyUnitOfWork(sessions(reader), sessions(reader, read_only=True))
+        with reading.read_only() as uow:  # would be StorageUnavailable after 100 ms
+            assert uow.users.get(1) is None
+        with pytest.raises(StorageUnavailable), SqlAlchemyUnitOfWork(sessions(reader)) as uow:
+            uow.users.get(1)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.application.unit_of_work import ReadOnlyViolation, UnitOfWork
 from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.availability import Availability
 from healthcare.domain.errors import (
@@ -144,3 +144,13 @@ def test_the_storage_refuses_overlapping_windows_and_a_second_record(
     with pytest.raises(RecordAlreadyExists), uow_factory() as uow:
         uow.records.add(MedicalRecord.write_for(booked, clinic.doctor, at(8), diagnosis="Again"))
         uow.commit()
+
+
+def test_a_read_only_unit_of_work_reads_but_refuses_to_commit(
+    uow_factory, booked: Appointment
+) -> None:
+    with uow_factory().read_only() as uow:
+        appointment = uow.appointments.get(booked.id)
+        assert appointment is not None and appointment.reason == "Checkup"
+        with pytest.raises(ReadOnlyViolation):
+            uow.commit()

@@ -10,6 +10,10 @@ from typing import Self
 from healthcare.application import ports
 
 
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work was asked to commit: a use case that writes declared otherwise."""
+
+
 class UnitOfWork(ABC):
     users: ports.UserRepository
     doctors: ports.DoctorRepository
@@ -24,6 +28,19 @@ class UnitOfWork(ABC):
     revocations: ports.TokenRevocations
     outbox: ports.OutboxRepository
 
+    #: Set by :meth:`read_only` before entering.
+    reading_only = False
+
+    def read_only(self) -> Self:
+        """Declare, before entering, that this use case only reads: it may not commit.
+
+        A database adapter then reads without a transaction of its own (each statement sees
+        what was committed when it ran, as READ COMMITTED does anyway), which spares the
+        BEGIN and ROLLBACK round trips of the hottest requests.
+        """
+        self.reading_only = True
+        return self
+
     def __enter__(self) -> Self:
         return self
 
@@ -37,8 +54,13 @@ class UnitOfWork(ABC):
         # forgot-to-commit paths without a flag.
         self.rollback()
 
+    def commit(self) -> None:
+        if self.reading_only:
+            raise ReadOnlyViolation("This unit of work was opened read-only.")
+        self._commit()
+
     @abstractmethod
-    def commit(self) -> None: ...
+    def _commit(self) -> None: ...
 
     @abstractmethod
     def rollback(self) -> None: ...

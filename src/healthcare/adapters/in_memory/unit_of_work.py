@@ -61,7 +61,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         finally:
             self.store.lock.release()
 
-    def commit(self) -> None:
+    def _commit(self) -> None:
         self.store.tables = copy.deepcopy(self._working)
 
     def rollback(self) -> None:

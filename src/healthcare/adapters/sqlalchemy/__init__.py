@@ -4,7 +4,9 @@ The composition root needs only these names::
 
     engine = create_engine_from_url(settings.database_url)
     upgrade_schema(engine)
-    uow_factory = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))
+    uow_factory = lambda: SqlAlchemyUnitOfWork(
+        make_session_factory(engine), make_session_factory(engine, read_only=True)
+    )
 """
 
 from healthcare.adapters.sqlalchemy.engine import (

@@ -11,13 +11,25 @@ from healthcare.application.unit_of_work import UnitOfWork
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
-    """Make one per use case: its session belongs to the thread that entered it."""
+    """Make one per use case: its session belongs to the thread that entered it.
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    ``reading_session_factory`` (``make_session_factory(engine, read_only=True)``) serves the
+    units of work declared :meth:`read_only`; without it they use an ordinary session.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        reading_session_factory: sessionmaker[Session] | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        self._reading_session_factory = reading_session_factory
 
     def __enter__(self) -> Self:
-        self.session = self._session_factory()
+        factory = self._session_factory
+        if self.reading_only and self._reading_session_factory is not None:
+            factory = self._reading_session_factory
+        self.session = factory()
         self.users = repos.SqlAlchemyUserRepository(self.session)
         self.doctors = repos.SqlAlchemyDoctorRepository(self.session)
         self.patients = repos.SqlAlchemyPatientRepository(self.session)
@@ -38,7 +50,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         finally:
             self.session.close()
 
-    def commit(self) -> None:
+    def _commit(self) -> None:
         self.session.commit()
 
     def rollback(self) -> None:

@@ -104,19 +104,19 @@ class AccountService(Service):
     def token_holder(self, user_id: int, revocation_keys: Sequence[str]) -> TokenHolder | None:
         """Who holds a token and whether it is revoked, in one look-up: the check every signed-in
         request makes. None when the user is gone or deactivated."""
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return uow.users.get_token_holder(user_id, revocation_keys)
 
     def actor_for(self, user_id: int) -> Actor:
         """The acting user behind a token; refused at once once deactivated or deleted."""
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             actor = uow.users.get_actor(user_id)
         if actor is None:
             raise AuthenticationFailed("This account no longer exists or is deactivated.")
         return actor
 
     def account(self, actor: Actor) -> Account:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             user = uow.users.get(actor.user_id) if actor.user_id is not None else None
             if user is None:
                 raise not_found("User")
@@ -153,7 +153,7 @@ class AccountService(Service):
 
     def get_user(self, actor: Actor, user_id: int) -> User:
         actor.require_role(Role.ADMIN)
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             user = uow.users.get(user_id)
         if user is None:
             raise not_found("User")
@@ -161,7 +161,7 @@ class AccountService(Service):
 
     def list_users(self, actor: Actor, page: PageRequest, role: Role | None = None) -> Page[User]:
         actor.require_role(Role.ADMIN)
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return uow.users.list(page, role=role)
 
     def update_user(self, actor: Actor, user_id: int, command: UpdateUser) -> User:
@@ -200,7 +200,7 @@ class AccountService(Service):
             uow.commit()
 
     def any_revoked(self, keys: Sequence[str]) -> bool:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return uow.revocations.any_revoked(keys)
 
     def spend_refresh_token(self, jti: str, family: str, expires_at: datetime) -> None:

@@ -111,7 +111,7 @@ class AppointmentService(Service):
             return self._visible(uow, actor, earlier.replay(request))
 
     def get(self, actor: Actor, appointment_id: int) -> Appointment:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return self._visible(uow, actor, appointment_id)
 
     def list(
@@ -126,7 +126,7 @@ class AppointmentService(Service):
             if where.patient_id not in (None, actor.patient_id) or actor.patient_id is None:
                 return Page.empty(page)
             where = replace(where, patient_id=actor.patient_id)
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return uow.appointments.list(page, where)
 
     def confirm(self, actor: Actor, appointment_id: int) -> Appointment:

@@ -30,7 +30,7 @@ class AvailabilityService(Service):
         return created
 
     def get(self, actor: Actor, window_id: int) -> Availability:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             window = uow.availabilities.get(window_id)
         if window is None:
             raise not_found("Availability")
@@ -39,7 +39,7 @@ class AvailabilityService(Service):
     def list(
         self, actor: Actor, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()
     ) -> Page[Availability]:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return uow.availabilities.list(page, where)
 
     def update(self, actor: Actor, window_id: int, command: UpdateAvailability) -> Availability:

@@ -82,13 +82,13 @@ class CalendarService(Service):
         return created
 
     def get_rule(self, actor: Actor, rule_id: int) -> AvailabilityRule:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return self._rule(uow, rule_id)
 
     def list_rules(
         self, actor: Actor, page: PageRequest, where: RuleFilter = RuleFilter()
     ) -> Page[AvailabilityRule]:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return uow.rules.list(page, where)
 
     def update_rule(self, actor: Actor, rule_id: int, command: UpdateRule) -> AvailabilityRule:
@@ -136,13 +136,13 @@ class CalendarService(Service):
         return created
 
     def get_exception(self, actor: Actor, period_id: int) -> AvailabilityException:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return self._exception(uow, period_id).seen_by(actor)
 
     def list_exceptions(
         self, actor: Actor, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
     ) -> Page[AvailabilityException]:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             found = uow.exceptions.list(page, where)
         return replace(found, items=[period.seen_by(actor) for period in found.items])
 
@@ -157,7 +157,7 @@ class CalendarService(Service):
 
     def policy_of(self, actor: Actor, doctor_id: int) -> tuple[PolicyOverrides, BookingPolicy]:
         """The doctor's own choices, and the policy in force (the clinic's with them)."""
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             doctor = self._doctor(uow, doctor_id)
         return doctor.policy, self.policy.with_overrides(doctor.policy)
 

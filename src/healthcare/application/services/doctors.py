@@ -36,7 +36,7 @@ class DoctorService(Service):
         return doctor
 
     def get(self, actor: Actor, doctor_id: int) -> Doctor:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             doctor = uow.doctors.get(doctor_id)
         if doctor is None:
             raise not_found("Doctor")
@@ -45,7 +45,7 @@ class DoctorService(Service):
     def list(
         self, actor: Actor, page: PageRequest, specialization: str | None = None
     ) -> Page[Doctor]:
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             return uow.doctors.list(page, specialization=specialization)
 
     def update(self, actor: Actor, doctor_id: int, command: UpdateDoctor) -> Doctor:

@@ -43,7 +43,7 @@ class SlotService(Service):
         self, actor: Actor, doctor_id: int, start: datetime, end: datetime
     ) -> tuple[Doctor, list[Interval]]:
         within = search_range(start, end)
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             doctor = uow.doctors.get(doctor_id)
             if doctor is None:
                 raise not_found("Doctor")
@@ -60,7 +60,7 @@ class SlotService(Service):
         """Every doctor's slots (of one specialization, if given) in time order, then by doctor."""
         within = search_range(start, end)
         found: list[Slot] = []
-        with self.uow_factory() as uow:
+        with self.uow_factory().read_only() as uow:
             for doctor in self._doctors(uow, specialization):
                 found.extend(Slot(doctor, s) for s in self._free(uow, actor, doctor, within))
         found.sort(key=lambda slot: (slot.interval.start, slot.doctor.id))
