@@ -52,6 +52,7 @@ from healthcare.application.services.jobs import AvailabilityImport, NoShowJob, 
 from healthcare.config import Settings
 from healthcare.domain.weekly import BookingPolicy
 from healthcare.entrypoints.api import BLUEPRINTS
+from healthcare.entrypoints.api.encoding import FastJsonProvider
 from healthcare.entrypoints.api.errors import register_error_handlers
 from healthcare.entrypoints.api.observability import init_request_ids
 from healthcare.entrypoints.api.openapi import assets, openapi_config
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         "healthcare", instance_path=str(Path(settings.instance_path).resolve()), static_folder=None
     )
     app.container = container  # type: ignore[attr-defined]
+    app.json = FastJsonProvider(app)
     app.config.update(
         DEBUG=settings.debug,
         MAX_CONTENT_LENGTH=settings.max_content_length,
