@@ -124,9 +124,9 @@ SEARCHES: dict[str, tuple[Callable[[SqlAlchemyUnitOfWork, Doctor, Interval], obj
         lambda uow, doctor, month: uow.availabilities.overlapping(doctor.id, month),  # type: ignore[arg-type]
         {"ix_availabilities_doctor_start", "ex_availabilities_overlap"},
     ),
-    # The slot search reads the doctor's busy time with buffers (issue 5): active_blocking.
+    # The slot search reads the doctor's busy time with buffers (issue 5): doctor_busy.
     "a doctor's active appointments in a month": (
-        lambda uow, doctor, month: uow.appointments.active_blocking(doctor.id, month),  # type: ignore[arg-type]
+        lambda uow, doctor, month: uow.appointments.doctor_busy(doctor.id, month),  # type: ignore[arg-type]
         {"ix_appointments_doctor_start", "ex_appointments_doctor_overlap"},
     ),
     "a doctor's blocked periods in a month": (

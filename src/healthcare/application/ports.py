@@ -212,11 +212,12 @@ class AppointmentRepository(Protocol):
         """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``."""
         ...
 
-    def active_blocking(
+    def doctor_busy(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
-    ) -> list[Appointment]:
-        """The doctor's pending/confirmed appointments whose busy time [start, blocked_until)
-        (the appointment and its buffer) overlaps ``interval``, by start."""
+    ) -> list[Interval]:
+        """The busy times [start, blocked_until) (an appointment and its buffer) of the doctor's
+        pending/confirmed appointments that overlap ``interval``, by start. Only the times: a
+        month's slot search reads hundreds of them."""
         ...
 
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:

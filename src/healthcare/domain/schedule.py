@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
@@ -38,11 +39,12 @@ def free_slots(
     the patient's other appointments). Every list may come in any order.
     """
     length = timedelta(minutes=appointment_minutes)
-    busy_sorted, blocked_sorted = sorted(busy), sorted(blocked)
+    busy_sorted, blocked_sorted = _Sorted(busy), _Sorted(blocked)
     for window in sorted(windows):
         # Slots only move forward within a window; a later window may start before the last
-        # slot of an earlier one when windows overlap, so the scans restart for each window.
-        busy_scan, blocked_scan = _Scan(busy_sorted), _Scan(blocked_sorted)
+        # slot of an earlier one when windows overlap, so the scans restart for each window,
+        # each from the first interval that could reach into it.
+        busy_scan, blocked_scan = busy_sorted.scan(window.start), blocked_sorted.scan(window.start)
         start = window.start
         while start + length <= window.end:
             slot = Interval(start, start + length)
@@ -56,12 +58,26 @@ def free_slots(
             yield slot
 
 
+class _Sorted:
+    """Intervals sorted by start, with the longest duration among them."""
+
+    def __init__(self, intervals: Iterable[Interval]) -> None:
+        self.intervals = sorted(intervals)
+        self.starts = [interval.start for interval in self.intervals]
+        self.longest = max((i.duration for i in self.intervals), default=timedelta(0))
+
+    def scan(self, start: datetime) -> _Scan:
+        """A scan for queries starting at or after ``start``. An interval that starts more than
+        the longest duration before ``start`` ends before it: the scan begins after those."""
+        return _Scan(self.intervals, bisect_left(self.starts, start - self.longest))
+
+
 class _Scan:
     """A forward-only look-up in intervals sorted by start, for queries that move forward."""
 
-    def __init__(self, intervals: list[Interval]) -> None:
+    def __init__(self, intervals: list[Interval], cursor: int) -> None:
         self.intervals = intervals
-        self.cursor = 0  # intervals before this index end before the current query
+        self.cursor = cursor  # intervals before this index end before the current query
 
     def hits(self, start: datetime, end: datetime) -> bool:
         intervals = self.intervals

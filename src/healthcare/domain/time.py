@@ -11,6 +11,8 @@ from healthcare.domain.errors import InvalidInput, InvalidTimeRange, NaiveDateti
 
 def require_aware(value: datetime, field: str = "datetime") -> datetime:
     """Return ``value`` in UTC; a naive datetime is refused, never guessed."""
+    if value.tzinfo is UTC:  # what the databases return: nothing to check or convert
+        return value
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise NaiveDatetime(field)
     return value.astimezone(UTC)

@@ -289,6 +289,11 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
 
+    def doctor_busy(
+        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
+    ) -> list[Interval]:
+        return [a.blocking for a in self.active_blocking(doctor_id, interval, exclude_id)]
+
     def active_blocking(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
     ) -> list[Appointment]:

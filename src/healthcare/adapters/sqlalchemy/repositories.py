@@ -4,11 +4,18 @@ They read with ``select()``, filter ownership in SQL, and leave the transaction 
 work. Writes flush at once inside a SAVEPOINT, so a broken database guarantee surfaces where it
 happens, as the domain error the in-memory adapter raises, and the transaction stays usable.
 Orderings match the in-memory adapter exactly.
+
+Statements are built once and reused. A query names its optional filters, each a value (None:
+not applied) and the clause it adds given the bound parameter that will carry the value; the
+statement for each combination of applied filters is built on first use, with bound
+parameters only, and kept (``_STATEMENTS``). Building a ``select()`` and its cache key cost
+more CPU than PostgreSQL's own work on a hot read. They are written over the tables' Core
+columns, not the mapped classes, which spares the ORM's execution path on every read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -18,18 +25,18 @@ from sqlalchemy import (
     Insert,
     Select,
     and_,
+    bindparam,
     delete,
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from healthcare.adapters.sqlalchemy.guarantees import domain_error
 from healthcare.adapters.sqlalchemy.rows import (
@@ -74,15 +81,54 @@ from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
 E = TypeVar("E", bound=Any)
 R = TypeVar("R", bound=EntityRow[Any])
 
-Criteria = list[ColumnElement[bool]]
+#: A named, optional filter: its value (None: not applied) and the clause it adds, given the
+#: bound parameter that carries the value.
+Filter = tuple[Any, Callable[[Any], ColumnElement[bool]]]
+Filters = Mapping[str, Filter]
 
 ACTIVE_STATUSES = sorted(status.value for status in ACTIVE)
 
+USERS = UserRow.__table__
+DOCTORS = DoctorRow.__table__
+PATIENTS = PatientRow.__table__
+WINDOWS = AvailabilityRow.__table__
+APPOINTMENTS = AppointmentRow.__table__
+RULES = AvailabilityRuleRow.__table__
+EXCEPTIONS = AvailabilityExceptionRow.__table__
+IDEMPOTENCY_KEYS = IdempotencyKeyRow.__table__
+RECORDS = MedicalRecordRow.__table__
+AUDIT_EVENTS = AuditEventRow.__table__
+OUTBOX = OutboxMessageRow.__table__
+REVOKED = RevokedTokenRow.__table__
+#: Another appointment, as seen from a correlated sub-query.
+MOVED = APPOINTMENTS.alias("moved")
 
-def _when(value: object, clause: Callable[[], ColumnElement[bool]]) -> Criteria:
-    """``[clause()]`` when the filter field ``value`` is set, so optional filters read as one
-    list; built lazily because a comparison with None is no SQL at all."""
-    return [clause()] if value is not None else []
+#: Every statement built so far, by (repository, query, applied filters). Bounded: a query has
+#: at most 2**filters shapes. Two threads building the same one keep either; they are equal.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+_TOTAL = "page_total_"
+_LIMIT = "page_limit_"
+_OFFSET = "page_offset_"
+
+
+def _built(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS.setdefault(key, build())
+    return statement
+
+
+def _applied(filters: Filters) -> tuple[str, ...]:
+    return tuple(name for name, (value, _) in filters.items() if value is not None)
+
+
+def _criteria(filters: Filters, applied: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    return [filters[name][1](bindparam(name)) for name in applied]
+
+
+def _parameters(filters: Filters, applied: tuple[str, ...]) -> dict[str, Any]:
+    return {name: filters[name][0] for name in applied}
 
 
 class _Repository(Generic[E, R]):
@@ -90,6 +136,10 @@ class _Repository(Generic[E, R]):
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @property
+    def _table(self) -> Any:
+        return self.row_type.__table__
 
     def add(self, entity: E) -> E:
         row = self.row_type.from_domain(entity)
@@ -106,7 +156,7 @@ class _Repository(Generic[E, R]):
             return []
         # Core, not the ORM's bulk insert: that one splits a batch wherever the set of NULL
         # columns changes, and then stitches the RETURNING rows together in quadratic time.
-        table = self.row_type.__table__
+        table = self._table
         statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         with self._guarded():
             ids = list(
@@ -119,19 +169,25 @@ class _Repository(Generic[E, R]):
         return ids
 
     def get(self, entity_id: int) -> E | None:
-        row = self.session.get(self.row_type, entity_id)
-        return row.to_domain() if row is not None else None
+        return self._first("get", {"id": (entity_id, lambda p: self._table.c.id == p)})
 
     def update(self, entity: E) -> None:
-        row = self.session.get(self.row_type, entity.id)
-        if row is None:
-            raise KeyError(entity.id)
+        """Every column of ``entity`` but its id, in one UPDATE; KeyError when it is gone."""
+        table = self._table
+        statement = _built(
+            (type(self), "update"),
+            lambda: update(table).where(table.c.id == bindparam("id_")),
+        )
         with self._guarded():
-            row.overwrite_with(entity)
+            result = self.session.execute(
+                statement, {"id_": entity.id, **self.row_type.values_of(entity)}
+            )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise KeyError(entity.id)
 
     def delete(self, entity_id: int) -> None:
         with self._guarded(deleting=True):
-            self.session.execute(delete(self.row_type).where(self.row_type.id == entity_id))
+            self.session.execute(delete(self._table).where(self._table.c.id == entity_id))
 
     @contextmanager
     def _guarded(self, *, deleting: bool = False) -> Iterator[None]:
@@ -143,60 +199,101 @@ class _Repository(Generic[E, R]):
         except IntegrityError as error:
             raise domain_error(error, deleting=deleting) from error
 
-    def _one(self, *criteria: ColumnElement[bool]) -> E | None:
-        found = self._all(self._select().where(*criteria).limit(1))
-        return found[0] if found else None
-
     def _select(self) -> Select[Any]:
         """Every column of the row type, as plain columns (see ``_all``)."""
-        return select(*self.row_type.__table__.columns)
+        return select(*self._table.columns)
 
-    def _all(self, statement: Select[Any]) -> list[E]:
+    def _all(
+        self,
+        query: str,
+        filters: Filters,
+        order_by: Callable[[], Sequence[ColumnElement[Any]]] = lambda: (),
+        limit: int | None = None,
+    ) -> list[E]:
+        """The entities the applied ``filters`` select, in ``order_by`` order, at most
+        ``limit`` of them."""
         # Plain result rows, not ORM instances: the repositories hand out domain copies
         # anyway, and skipping instance construction and the identity map is most of the
         # Python cost of reading a page. ``to_domain`` reads attributes by column name, which a
         # result row has too.
         to_domain = self.row_type.to_domain
-        return [to_domain(row) for row in self.session.execute(statement)]  # type: ignore[arg-type]
+        rows = self._rows(query, filters, self._table.columns, order_by, limit)
+        return [to_domain(row) for row in rows]  # type: ignore[arg-type]
+
+    def _rows(
+        self,
+        query: str,
+        filters: Filters,
+        columns: Sequence[ColumnElement[Any]],
+        order_by: Callable[[], Sequence[ColumnElement[Any]]] = lambda: (),
+        limit: int | None = None,
+    ) -> Sequence[Any]:
+        applied = _applied(filters)
+
+        def build() -> Select[Any]:
+            statement = select(*columns).where(*_criteria(filters, applied)).order_by(*order_by())
+            return statement.limit(bindparam(_LIMIT)) if limit is not None else statement
+
+        statement = _built((type(self), query, applied), build)
+        parameters = _parameters(filters, applied)
+        if limit is not None:
+            parameters[_LIMIT] = limit
+        return self.session.execute(statement, parameters).all()  # one fetch, not one per row
+
+    def _first(self, query: str, filters: Filters) -> E | None:
+        found = self._all(query, filters, limit=1)
+        return found[0] if found else None
 
     def _page(
         self,
         request: PageRequest,
-        criteria: Criteria,
-        order_by: Sequence[ColumnElement[Any]] = (),
+        filters: Filters,
+        order_by: Callable[[], Sequence[ColumnElement[Any]]] | None = None,
     ) -> Page[E]:
-        row = self.row_type
-        # The total rides along as a window aggregate: one round trip for a page, not two.
-        statement = (
-            self._select()
-            .add_columns(func.count().over().label(_TOTAL))
-            .where(*criteria)
-            .order_by(*(order_by or [row.id]))
-            .limit(request.page_size)
-            .offset(request.offset)
-        )
-        rows = self.session.execute(statement).all()
+        applied = _applied(filters)
+        table = self._table
+
+        def build() -> Select[Any]:
+            # The total rides along as a window aggregate: one round trip for a page, not two.
+            return (
+                self._select()
+                .add_columns(func.count().over().label(_TOTAL))
+                .where(*_criteria(filters, applied))
+                .order_by(*(order_by() if order_by else [table.c.id]))
+                .limit(bindparam(_LIMIT))
+                .offset(bindparam(_OFFSET))
+            )
+
+        statement = _built((type(self), "page", applied), build)
+        parameters = _parameters(filters, applied)
+        rows = self.session.execute(
+            statement, {**parameters, _LIMIT: request.page_size, _OFFSET: request.offset}
+        ).all()
         if rows:
             total = getattr(rows[0], _TOTAL)
         elif request.offset == 0:
             total = 0
         else:  # a page past the end has no row to carry the total
-            total = self.session.scalar(select(func.count()).select_from(row).where(*criteria)) or 0
-        to_domain = row.to_domain
+            count = _built(
+                (type(self), "count", applied),
+                lambda: select(func.count())
+                .select_from(table)
+                .where(*_criteria(filters, applied)),
+            )
+            total = self.session.scalar(count, parameters) or 0
+        to_domain = self.row_type.to_domain
         return Page(items=[to_domain(r) for r in rows], total=total, request=request)  # type: ignore[arg-type]
-
-
-_TOTAL = "page_total_"
 
 
 class SqlAlchemyUserRepository(_Repository[User, UserRow]):
     row_type = UserRow
 
     def get_by_email(self, email: str) -> User | None:
-        return self._one(func.lower(UserRow.email) == email.strip().lower())
+        wanted = email.strip().lower()
+        return self._first("by_email", {"email": (wanted, lambda p: func.lower(USERS.c.email) == p)})
 
     def list(self, page: PageRequest, role: Role | None = None) -> Page[User]:
-        return self._page(page, _when(role, lambda: UserRow.role == role))
+        return self._page(page, {"role": (role, lambda p: USERS.c.role == p)})
 
     def get_actor(self, user_id: int) -> Actor | None:
         holder = self.get_token_holder(user_id, ())
@@ -205,16 +302,9 @@ class SqlAlchemyUserRepository(_Repository[User, UserRow]):
     def get_token_holder(
         self, user_id: int, revocation_keys: Sequence[str]
     ) -> TokenHolder | None:
-        revoked = (
-            exists().where(RevokedTokenRow.key.in_(list(revocation_keys)))
-            if revocation_keys
-            else literal(False)
-        )
         found = self.session.execute(
-            select(UserRow.id, UserRow.role, DoctorRow.id, PatientRow.id, revoked)
-            .outerjoin(DoctorRow, DoctorRow.user_id == UserRow.id)
-            .outerjoin(PatientRow, PatientRow.user_id == UserRow.id)
-            .where(UserRow.id == user_id, UserRow.is_active.is_(True))
+            _built((type(self), "token_holder"), _token_holder_statement),
+            {"user_id": user_id, "keys": list(revocation_keys)},
         ).first()
         if found is None:
             return None
@@ -223,34 +313,54 @@ class SqlAlchemyUserRepository(_Repository[User, UserRow]):
         return TokenHolder(actor=actor, revoked=bool(is_revoked))
 
 
+def _token_holder_statement() -> Select[Any]:
+    """The user, their doctor and patient profile ids, and whether any of the token's
+    revocation keys is revoked: every signed-in request's one look-up."""
+    return (
+        select(
+            USERS.c.id,
+            USERS.c.role,
+            DOCTORS.c.id,
+            PATIENTS.c.id,
+            exists().where(REVOKED.c.key.in_(bindparam("keys", expanding=True))),
+        )
+        .select_from(
+            USERS.outerjoin(DOCTORS, DOCTORS.c.user_id == USERS.c.id).outerjoin(
+                PATIENTS, PATIENTS.c.user_id == USERS.c.id
+            )
+        )
+        .where(USERS.c.id == bindparam("user_id"), USERS.c.is_active.is_(True))
+    )
+
+
 class SqlAlchemyDoctorRepository(_Repository[Doctor, DoctorRow]):
     row_type = DoctorRow
 
     def get_by_user(self, user_id: int) -> Doctor | None:
-        return self._one(DoctorRow.user_id == user_id)
+        return self._first("by_user", {"user_id": (user_id, lambda p: DOCTORS.c.user_id == p)})
 
     def list(self, page: PageRequest, specialization: str | None = None) -> Page[Doctor]:
         wanted = specialization.lower() if specialization else None
         return self._page(
-            page, _when(wanted, lambda: func.lower(DoctorRow.specialization) == wanted)
+            page,
+            {"specialization": (wanted, lambda p: func.lower(DOCTORS.c.specialization) == p)},
         )
 
     def is_referenced(self, doctor_id: int) -> bool:
         return bool(
             self.session.scalar(
                 select(
-                    exists().where(AppointmentRow.doctor_id == doctor_id)
-                    | exists().where(MedicalRecordRow.doctor_id == doctor_id)
+                    exists().where(APPOINTMENTS.c.doctor_id == doctor_id)
+                    | exists().where(RECORDS.c.doctor_id == doctor_id)
                 )
             )
         )
 
     def delete(self, doctor_id: int) -> None:
-        # The schema cascades to the windows too; deleting them here as well keeps this
-        # session's identity map from holding windows the database no longer has.
-        self.session.execute(delete(AvailabilityRow).where(AvailabilityRow.doctor_id == doctor_id))
-        for owned in (AvailabilityRuleRow, AvailabilityExceptionRow):
-            self.session.execute(delete(owned).where(owned.doctor_id == doctor_id))
+        # The schema cascades to the windows, weekly hours and blocked periods too; deleting
+        # them here as well says so where it happens.
+        for owned in (WINDOWS, RULES, EXCEPTIONS):
+            self.session.execute(delete(owned).where(owned.c.doctor_id == doctor_id))
         super().delete(doctor_id)
 
 
@@ -258,16 +368,18 @@ class SqlAlchemyPatientRepository(_Repository[Patient, PatientRow]):
     row_type = PatientRow
 
     def get_by_user(self, user_id: int) -> Patient | None:
-        return self._one(PatientRow.user_id == user_id)
+        return self._first("by_user", {"user_id": (user_id, lambda p: PATIENTS.c.user_id == p)})
 
     def list(self, page: PageRequest, where: PatientFilter = PatientFilter()) -> Page[Patient]:
         return self._page(
             page,
-            _when(where.patient_id, lambda: PatientRow.id == where.patient_id)
-            + _when(
-                where.seen_by_doctor_id,
-                lambda: _has_appointment(PatientRow.id, where.seen_by_doctor_id),
-            ),
+            {
+                "patient_id": (where.patient_id, lambda p: PATIENTS.c.id == p),
+                "seen_by": (
+                    where.seen_by_doctor_id,
+                    lambda p: _has_appointment(PATIENTS.c.id, p),
+                ),
+            },
         )
 
 
@@ -277,28 +389,30 @@ class SqlAlchemyAvailabilityRepository(_Repository[Availability, AvailabilityRow
     def list(
         self, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()
     ) -> Page[Availability]:
-        window = AvailabilityRow
+        window = WINDOWS.c
         return self._page(
             page,
-            _when(where.doctor_id, lambda: window.doctor_id == where.doctor_id)
-            + _when(where.start, lambda: window.end_time > where.start)
-            + _when(where.end, lambda: window.start_time < where.end),
-            order_by=[window.start_time, window.id],
+            {
+                "doctor_id": (where.doctor_id, lambda p: window.doctor_id == p),
+                "start": (where.start, lambda p: window.end_time > p),
+                "end": (where.end, lambda p: window.start_time < p),
+            },
+            order_by=lambda: [window.start_time, window.id],
         )
 
     def overlapping(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
     ) -> list[Availability]:
-        window = AvailabilityRow
+        window = WINDOWS.c
         return self._all(
-            self._select()
-            .where(
-                window.doctor_id == doctor_id,
-                window.start_time < interval.end,
-                window.end_time > interval.start,
-                *_when(exclude_id, lambda: window.id != exclude_id),
-            )
-            .order_by(window.start_time, window.id)
+            "overlapping",
+            {
+                "doctor_id": (doctor_id, lambda p: window.doctor_id == p),
+                "end": (interval.end, lambda p: window.start_time < p),
+                "start": (interval.start, lambda p: window.end_time > p),
+                "exclude_id": (exclude_id, lambda p: window.id != p),
+            },
+            order_by=lambda: [window.start_time, window.id],
         )
 
 
@@ -308,35 +422,47 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
     def list(
         self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()
     ) -> Page[Appointment]:
-        booking = AppointmentRow
+        booking = APPOINTMENTS.c
         return self._page(
             page,
-            _when(where.doctor_id, lambda: booking.doctor_id == where.doctor_id)
-            + _when(where.patient_id, lambda: booking.patient_id == where.patient_id)
-            + _when(where.status, lambda: booking.status == where.status)
-            + _when(where.start, lambda: booking.start_at >= where.start)
-            + _when(where.end, lambda: booking.start_at < where.end)
-            + ([] if where.include_history else [~_is_history(booking)]),
-            order_by=[booking.start_at, booking.id],
+            {
+                "doctor_id": (where.doctor_id, lambda p: booking.doctor_id == p),
+                "patient_id": (where.patient_id, lambda p: booking.patient_id == p),
+                "status": (where.status, lambda p: booking.status == p),
+                "start": (where.start, lambda p: booking.start_at >= p),
+                "end": (where.end, lambda p: booking.start_at < p),
+                # A flag: the clause takes no parameter.
+                "current_only": (
+                    None if where.include_history else True,
+                    lambda _: ~_is_history(APPOINTMENTS),
+                ),
+            },
+            order_by=lambda: [booking.start_at, booking.id],
         )
 
-    def active_blocking(
+    def doctor_busy(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
-    ) -> list[Appointment]:
-        booking = AppointmentRow
-        return self._all(
-            self._select()
-            .where(
-                booking.doctor_id == doctor_id,
-                booking.status.in_(ACTIVE_STATUSES),
-                booking.start_at < interval.end,
+    ) -> list[Interval]:
+        booking = APPOINTMENTS.c
+        rows = self._rows(
+            "doctor_busy",
+            {
+                "doctor_id": (doctor_id, lambda p: booking.doctor_id == p),
+                "active": (True, lambda _: booking.status.in_(ACTIVE_STATUSES)),
+                "end": (interval.end, lambda p: booking.start_at < p),
                 # No appointment blocks longer than MAX_BLOCKING: a bounded index range.
-                booking.start_at > interval.start - MAX_BLOCKING,
-                func.coalesce(booking.blocked_until, booking.end_at) > interval.start,
-                *_when(exclude_id, lambda: booking.id != exclude_id),
-            )
-            .order_by(booking.start_at, booking.id)
+                "earliest": (interval.start - MAX_BLOCKING, lambda p: booking.start_at > p),
+                "start": (
+                    interval.start,
+                    lambda p: func.coalesce(booking.blocked_until, booking.end_at) > p,
+                ),
+                "exclude_id": (exclude_id, lambda p: booking.id != p),
+            },
+            [booking.start_at, booking.end_at, booking.blocked_until],
+            order_by=lambda: [booking.start_at, booking.id],
         )
+        # As ``Appointment.blocking``: never shorter than the appointment itself.
+        return [Interval(start, max(until or end, end)) for start, end, until in rows]
 
     def active_overlapping(
         self,
@@ -346,42 +472,45 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
         patient_id: int | None = None,
         exclude_id: int | None = None,
     ) -> list[Appointment]:
-        booking = AppointmentRow
+        booking = APPOINTMENTS.c
         return self._all(
-            self._select()
-            .where(
-                booking.status.in_(ACTIVE_STATUSES),
-                booking.start_at < interval.end,
-                booking.end_at > interval.start,
-                *_when(doctor_id, lambda: booking.doctor_id == doctor_id),
-                *_when(patient_id, lambda: booking.patient_id == patient_id),
-                *_when(exclude_id, lambda: booking.id != exclude_id),
-            )
-            .order_by(booking.start_at, booking.id)
+            "active_overlapping",
+            {
+                "active": (True, lambda _: booking.status.in_(ACTIVE_STATUSES)),
+                "end": (interval.end, lambda p: booking.start_at < p),
+                "start": (interval.start, lambda p: booking.end_at > p),
+                "doctor_id": (doctor_id, lambda p: booking.doctor_id == p),
+                "patient_id": (patient_id, lambda p: booking.patient_id == p),
+                "exclude_id": (exclude_id, lambda p: booking.id != p),
+            },
+            order_by=lambda: [booking.start_at, booking.id],
         )
 
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
         return bool(self.session.scalar(select(_has_appointment(patient_id, doctor_id))))
 
     def confirmed_ended_before(self, cutoff: datetime, limit: int) -> list[Appointment]:
-        booking = AppointmentRow
+        booking = APPOINTMENTS.c
         return self._all(
-            self._select()
-            .where(booking.status == Status.CONFIRMED.value, booking.end_at < cutoff)
-            .order_by(booking.end_at, booking.id)
-            .limit(limit)
+            "confirmed_ended_before",
+            {
+                "status": (Status.CONFIRMED.value, lambda p: booking.status == p),
+                "cutoff": (cutoff, lambda p: booking.end_at < p),
+            },
+            order_by=lambda: [booking.end_at, booking.id],
+            limit=limit,
         )
 
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
-        booking = AppointmentRow
+        booking = APPOINTMENTS.c
         return self._all(
-            self._select()
-            .where(
-                booking.status.in_(ACTIVE_STATUSES),
-                booking.start_at >= start,
-                booking.start_at < end,
-            )
-            .order_by(booking.start_at, booking.id)
+            "active_starting_between",
+            {
+                "active": (True, lambda _: booking.status.in_(ACTIVE_STATUSES)),
+                "start": (start, lambda p: booking.start_at >= p),
+                "end": (end, lambda p: booking.start_at < p),
+            },
+            order_by=lambda: [booking.start_at, booking.id],
         )
 
 
@@ -389,19 +518,19 @@ class SqlAlchemyAvailabilityRuleRepository(_Repository[AvailabilityRule, Availab
     row_type = AvailabilityRuleRow
 
     def list(self, page: PageRequest, where: RuleFilter = RuleFilter()) -> Page[AvailabilityRule]:
-        rule = AvailabilityRuleRow
+        rule = RULES.c
         return self._page(
             page,
-            _when(where.doctor_id, lambda: rule.doctor_id == where.doctor_id),
-            order_by=[rule.weekday, rule.start_time, rule.id],
+            {"doctor_id": (where.doctor_id, lambda p: rule.doctor_id == p)},
+            order_by=lambda: [rule.weekday, rule.start_time, rule.id],
         )
 
     def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
-        rule = AvailabilityRuleRow
+        rule = RULES.c
         return self._all(
-            self._select()
-            .where(rule.doctor_id == doctor_id)
-            .order_by(rule.weekday, rule.start_time, rule.id)
+            "for_doctor",
+            {"doctor_id": (doctor_id, lambda p: rule.doctor_id == p)},
+            order_by=lambda: [rule.weekday, rule.start_time, rule.id],
         )
 
 
@@ -413,25 +542,27 @@ class SqlAlchemyAvailabilityExceptionRepository(
     def list(
         self, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
     ) -> Page[AvailabilityException]:
-        period = AvailabilityExceptionRow
+        period = EXCEPTIONS.c
         return self._page(
             page,
-            _when(where.doctor_id, lambda: period.doctor_id == where.doctor_id)
-            + _when(where.start, lambda: period.end_at > where.start)
-            + _when(where.end, lambda: period.start_at < where.end),
-            order_by=[period.start_at, period.id],
+            {
+                "doctor_id": (where.doctor_id, lambda p: period.doctor_id == p),
+                "start": (where.start, lambda p: period.end_at > p),
+                "end": (where.end, lambda p: period.start_at < p),
+            },
+            order_by=lambda: [period.start_at, period.id],
         )
 
     def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
-        period = AvailabilityExceptionRow
+        period = EXCEPTIONS.c
         return self._all(
-            self._select()
-            .where(
-                period.doctor_id == doctor_id,
-                period.start_at < interval.end,
-                period.end_at > interval.start,
-            )
-            .order_by(period.start_at, period.id)
+            "overlapping",
+            {
+                "doctor_id": (doctor_id, lambda p: period.doctor_id == p),
+                "end": (interval.end, lambda p: period.start_at < p),
+                "start": (interval.start, lambda p: period.end_at > p),
+            },
+            order_by=lambda: [period.start_at, period.id],
         )
 
 
@@ -455,29 +586,38 @@ class SqlAlchemyIdempotencyKeyRepository(_Repository[IdempotencyRecord, Idempote
         return record
 
     def get(self, user_id: int, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
-        return self._one(IdempotencyKeyRow.user_id == user_id, IdempotencyKeyRow.key == key)
+        keys = IDEMPOTENCY_KEYS.c
+        return self._first(
+            "by_user_and_key",
+            {
+                "user_id": (user_id, lambda p: keys.user_id == p),
+                "key": (key, lambda p: keys.key == p),
+            },
+        )
 
 
 class SqlAlchemyMedicalRecordRepository(_Repository[MedicalRecord, MedicalRecordRow]):
     row_type = MedicalRecordRow
 
     def get_by_appointment(self, appointment_id: int) -> MedicalRecord | None:
-        return self._one(MedicalRecordRow.appointment_id == appointment_id)
+        return self._first(
+            "by_appointment",
+            {"appointment_id": (appointment_id, lambda p: RECORDS.c.appointment_id == p)},
+        )
 
     def list(self, page: PageRequest, where: RecordFilter = RecordFilter()) -> Page[MedicalRecord]:
-        record = MedicalRecordRow
-        doctor_id = where.visible_to_doctor_id
+        record = RECORDS.c
         return self._page(
             page,
-            _when(where.patient_id, lambda: record.patient_id == where.patient_id)
-            + _when(where.doctor_id, lambda: record.doctor_id == where.doctor_id)
-            + _when(where.appointment_id, lambda: record.appointment_id == where.appointment_id)
-            + _when(
-                doctor_id,
-                lambda: or_(
-                    record.doctor_id == doctor_id, _has_appointment(record.patient_id, doctor_id)
+            {
+                "patient_id": (where.patient_id, lambda p: record.patient_id == p),
+                "doctor_id": (where.doctor_id, lambda p: record.doctor_id == p),
+                "appointment_id": (where.appointment_id, lambda p: record.appointment_id == p),
+                "visible_to": (
+                    where.visible_to_doctor_id,
+                    lambda p: or_(record.doctor_id == p, _has_appointment(record.patient_id, p)),
                 ),
-            ),
+            },
         )
 
 
@@ -491,22 +631,23 @@ class SqlAlchemyAuditRepository(_Repository[AuditEvent, AuditEventRow]):
             # Core, not the ORM's bulk insert: no RETURNING, no per-row ORM bookkeeping (a
             # record read pays for this insert).
             self.session.execute(
-                insert(AuditEventRow.__table__),
-                [AuditEventRow.values_of(event) for event in events],
+                insert(AUDIT_EVENTS), [AuditEventRow.values_of(event) for event in events]
             )
 
     def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]:
-        event = AuditEventRow
+        event = AUDIT_EVENTS.c
         return self._page(
             page,
-            _when(where.actor_id, lambda: event.actor_id == where.actor_id)
-            + _when(where.patient_id, lambda: event.patient_id == where.patient_id)
-            + _when(where.resource, lambda: event.resource == where.resource)
-            + _when(where.action, lambda: event.action == where.action)
-            + _when(where.outcome, lambda: event.outcome == where.outcome)
-            + _when(where.start, lambda: event.at >= where.start)
-            + _when(where.end, lambda: event.at < where.end),
-            order_by=[event.id.desc()],
+            {
+                "actor_id": (where.actor_id, lambda p: event.actor_id == p),
+                "patient_id": (where.patient_id, lambda p: event.patient_id == p),
+                "resource": (where.resource, lambda p: event.resource == p),
+                "action": (where.action, lambda p: event.action == p),
+                "outcome": (where.outcome, lambda p: event.outcome == p),
+                "start": (where.start, lambda p: event.at >= p),
+                "end": (where.end, lambda p: event.at < p),
+            },
+            order_by=lambda: [event.id.desc()],
         )
 
 
@@ -526,13 +667,16 @@ class SqlAlchemyOutboxRepository(_Repository[OutboxMessage, OutboxMessageRow]):
         return True
 
     def unsent(self, limit: int) -> list[OutboxMessage]:
-        row = OutboxMessageRow
-        return self._all(self._select().where(row.sent_at.is_(None)).order_by(row.id).limit(limit))
+        outbox = OUTBOX.c
+        return self._all(
+            "unsent",
+            {"unsent": (True, lambda _: outbox.sent_at.is_(None))},
+            order_by=lambda: [outbox.id],
+            limit=limit,
+        )
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
-        self.session.execute(
-            update(OutboxMessageRow).where(OutboxMessageRow.id == message_id).values(sent_at=at)
-        )
+        self.session.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(sent_at=at))
 
 
 class SqlAlchemyTokenRevocations:
@@ -550,14 +694,10 @@ class SqlAlchemyTokenRevocations:
     def any_revoked(self, keys: Sequence[str]) -> bool:
         if not keys:
             return False
-        return bool(
-            self.session.scalar(select(exists().where(RevokedTokenRow.key.in_(list(keys)))))
-        )
+        return bool(self.session.scalar(select(exists().where(REVOKED.c.key.in_(list(keys))))))
 
     def purge_expired(self, now: datetime) -> int:
-        result = self.session.execute(
-            delete(RevokedTokenRow).where(RevokedTokenRow.expires_at <= now)
-        )
+        result = self.session.execute(delete(REVOKED).where(REVOKED.c.expires_at <= now))
         return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
@@ -571,18 +711,12 @@ def _insert_unless_present(session: Session, row: type[Any], key: Any) -> Insert
     return dialect_insert(row).on_conflict_do_nothing(index_elements=[key])
 
 
-#: Made once: building an alias of a mapped class copies every column (a third of a list
-#: request's statement building when it was made per call).
-_MOVED = aliased(AppointmentRow)
-
-
-def _is_history(booking: type[AppointmentRow]) -> ColumnElement[bool]:
+def _is_history(appointments: Any) -> ColumnElement[bool]:
     """EXISTS an appointment that moved on from this one: it is a reschedule's history copy."""
-    return exists().where(_MOVED.rescheduled_from == booking.id)
+    return exists().where(MOVED.c.rescheduled_from == appointments.c.id)
 
 
-def _has_appointment(patient_id: Any, doctor_id: int | None) -> ColumnElement[bool]:
+def _has_appointment(patient_id: Any, doctor_id: Any) -> ColumnElement[bool]:
     """EXISTS an appointment, in any status, between the doctor and the patient."""
-    return exists().where(
-        and_(AppointmentRow.patient_id == patient_id, AppointmentRow.doctor_id == doctor_id)
-    )
+    booking = APPOINTMENTS.c
+    return exists().where(and_(booking.patient_id == patient_id, booking.doctor_id == doctor_id))

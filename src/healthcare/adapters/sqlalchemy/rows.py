@@ -50,17 +50,12 @@ class EntityRow(Base, Generic[E]):
 
     @classmethod
     def values_of(cls, entity: E) -> dict[str, Any]:
-        """The column values of ``entity`` but its id: one parameter set of an INSERT.
+        """The column values of ``entity`` but its id: one parameter set of an INSERT or UPDATE.
 
         A plain dict, not a row object: bulk inserts and every audit write build one per row,
         and an instrumented ORM instance costs several times more to make.
         """
         raise NotImplementedError
-
-    def overwrite_with(self, entity: E) -> None:
-        """Copy every column of ``entity`` onto this (persistent) row, for an update."""
-        for key, value in self.values_of(entity).items():
-            setattr(self, key, value)
 
 
 class UserRow(EntityRow[User]):

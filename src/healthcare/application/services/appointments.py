@@ -246,9 +246,7 @@ class AppointmentService(Service):
             slot,
             now,
             windows=calendar.open_intervals(slot),
-            doctor_busy=[
-                a.blocking for a in uow.appointments.active_blocking(doctor.id, reach, exclude_id)
-            ],
+            doctor_busy=uow.appointments.doctor_busy(doctor.id, reach, exclude_id),
             patient_busy=[
                 a.interval
                 for a in uow.appointments.active_overlapping(

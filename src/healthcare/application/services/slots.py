@@ -89,7 +89,7 @@ class SlotService(Service):
         calendar = load_calendar(uow, doctor, within)
         # Whole local days around the range, so the daily cap counts every appointment.
         around = Interval(within.start - DAY, within.end + DAY)
-        booked = uow.appointments.active_blocking(doctor.id, around)
+        busy = uow.appointments.doctor_busy(doctor.id, around)
         blocked = list(calendar.blocked)
         bound = not actor.is_admin
         if bound and actor.patient_id is not None:
@@ -98,7 +98,7 @@ class SlotService(Service):
         slots = free_slots(
             within,
             calendar.open_intervals(within),
-            [a.blocking for a in booked],
+            busy,
             doctor.appointment_minutes,
             max(now, policy.earliest_start(now) - TICK) if bound else now,
             blocked=blocked,
@@ -107,7 +107,7 @@ class SlotService(Service):
         if not bound:
             return list(slots)
         latest = policy.latest_start(now)
-        per_day = Counter(a.start.astimezone(calendar.tz).date() for a in booked)
+        per_day = Counter(b.start.astimezone(calendar.tz).date() for b in busy)
         cap = policy.max_per_day
         return [
             slot
