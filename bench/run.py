@@ -77,7 +77,11 @@ def main() -> None:
         "settings": vars(args),
     }
     database = "healthcare_bench"
-    url, run["load"] = prepare(database, args.scale)
+    if args.reuse and _exists(database):
+        url, run["load"] = database_url(database), {"reused": True, "scale": args.scale}
+        print(f"Reusing {database} as the last run left it", flush=True)
+    else:
+        url, run["load"] = prepare(database, args.scale)
     with Server(url, args.workers, args.threads, args.port) as server:
         run["server"] = server.describe()
         fixtures = Fixtures.pick(database, server, args)
@@ -111,6 +115,11 @@ def _arguments() -> argparse.Namespace:
         help="also measure list and slot latency at these appointment counts, e.g. 10000,1000000",
     )
     parser.add_argument("--only", default="", help="comma-separated operations to run (default all)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the clinic an earlier run loaded (faster; its bookings stay in it)",
+    )
     return parser.parse_args()
 
 
@@ -129,6 +138,12 @@ def connect(name: str) -> Any:
 def _server_version() -> str:
     with psycopg2.connect(ADMIN_URL) as connection:
         return str(connection.server_version)
+
+
+def _exists(name: str) -> bool:
+    with psycopg2.connect(ADMIN_URL) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return cursor.fetchone() is not None
 
 
 def prepare(name: str, scale: float) -> tuple[str, dict[str, Any]]:
@@ -806,7 +821,10 @@ def print_report(run: dict[str, Any]) -> None:
     api, ceiling = run.get("api", {}), run.get("ceiling", {})
     load = run["load"]
     print()
-    print(f"Clinic: {load['counts']} (loaded in {load['seconds']} s)")
+    if load.get("reused"):
+        print("Clinic: reused from an earlier run (--reuse)")
+    else:
+        print(f"Clinic: {load['counts']} (loaded in {load['seconds']} s)")
     print(f"Server: {run['server']['workers']} gunicorn workers x {run['server']['threads']} threads "
           f"({run['server']['worker_class']}); machine: {run['machine']['cpus']} CPUs, PostgreSQL "
           f"{run['machine']['postgres']} on the same machine")
