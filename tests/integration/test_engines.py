@@ -108,3 +108,20 @@ def test_a_sqlite_read_only_unit_of_work_does_not_wait_for_the_writers_lock(
             assert uow.users.get(1) is None
         with pytest.raises(StorageUnavailable), SqlAlchemyUnitOfWork(sessions(reader)) as uow:
             uow.users.get(1)
+
+
+@pytest.mark.postgres
+def test_a_connection_handed_back_inside_a_transaction_is_rolled_back_at_check_in(
+    postgres_url: str,
+) -> None:
+    with engine_for(postgres_url, pool_size=1) as engine:
+        leftover = engine.raw_connection()
+        leftover.cursor().execute("SELECT 1")  # opens a transaction, never ended
+        driver = leftover.dbapi_connection
+        leftover.close()
+        assert driver.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        sessions = make_session_factory
+        reading = SqlAlchemyUnitOfWork(sessions(engine), sessions(engine, read_only=True))
+        with reading.read_only() as uow:
+            assert uow.users.get(1) is None
+            assert uow.session.connection().connection.dbapi_connection is driver

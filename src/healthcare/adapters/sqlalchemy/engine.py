@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 import psycopg2
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,7 +99,8 @@ def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Eng
         pool_pre_ping=False,
         # Every unit of work ends its transaction (commit, or rollback on exit) before the
         # session hands the connection back, so the pool's own ROLLBACK on return would be a
-        # second, empty round trip per unit of work.
+        # second, empty round trip per unit of work. ``_back_to_idle`` rolls back only a
+        # connection that really comes back inside a transaction.
         pool_reset_on_return=None,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -118,10 +120,14 @@ def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Eng
             connection.connection.dbapi_connection.autocommit = True
 
     @event.listens_for(engine, "checkin")
-    def _back_to_transactions(dbapi_connection: Any, _record: Any) -> None:
-        if dbapi_connection is not None and not dbapi_connection.closed:
-            if dbapi_connection.autocommit:
-                dbapi_connection.autocommit = False
+    def _back_to_idle(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is None or dbapi_connection.closed:
+            return
+        # libpq knows the state without asking the server: no round trip in the usual case.
+        if dbapi_connection.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+            dbapi_connection.rollback()
+        if dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False
 
     return engine
 
