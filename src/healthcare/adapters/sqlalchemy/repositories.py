@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -142,11 +143,18 @@ class _Repository(Generic[E, R]):
         return self.row_type.__table__
 
     def add(self, entity: E) -> E:
-        row = self.row_type.from_domain(entity)
+        """One INSERT … RETURNING id; the stored entity as a read would return it."""
+        values = self.row_type.values_of(entity)
+        if entity.id is not None:
+            values["id"] = entity.id
+        table = self._table
+        statement = _built(
+            (type(self), "add", entity.id is None),
+            lambda: insert(table).returning(table.c.id),
+        )
         with self._guarded():
-            self.session.add(row)
-        entity.id = row.id
-        return row.to_domain()
+            entity.id = self.session.execute(statement, values).scalar_one()
+        return self.row_type.to_domain(SimpleNamespace(**{**values, "id": entity.id}))  # type: ignore[arg-type]
 
     def add_many(self, entities: Sequence[E]) -> list[int]:
         """One INSERT … RETURNING id for the whole batch (insertmanyvalues: a few multi-row

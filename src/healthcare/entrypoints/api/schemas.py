@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import marshmallow as ma
 import marshmallow.decorators
@@ -127,23 +126,30 @@ class OutSchema(ma.Schema):
         serialize = super()._serialize
         if self.dict_class is not dict:
             return serialize  # type: ignore[no-any-return]
+        accessor, missing = self.get_attribute, ma.missing
 
         def dump_one(obj: Any) -> Any:
             if hasattr(obj, "__getitem__"):  # a mapping: marshmallow's key-then-attribute look-up
                 return serialize(obj)
             out = {}
-            for step in steps:
-                value = step.value(obj, self.get_attribute)
-                if value is not ma.missing:
-                    out[step.key] = value
+            for key, name, field, source, convert in steps:
+                if source is None:
+                    value = field.serialize(name, obj, accessor=accessor)
+                    if value is missing:
+                        continue
+                else:
+                    value = getattr(obj, source, missing)
+                    if value is missing:
+                        continue
+                    value = convert(value, name, obj)
+                out[key] = value
             return out
 
         self._dump_one = dump_one
         return dump_one
 
 
-@dataclass(frozen=True, slots=True)
-class _DumpStep:
+class _DumpStep(NamedTuple):
     """One field of an :class:`OutSchema`'s plan: where its value comes from and how it is
     converted."""
 
@@ -169,14 +175,6 @@ class _DumpStep:
         elif type(field) is fields.String:
             convert = _to_text
         return cls(key, name, field, source if direct else None, convert)
-
-    def value(self, obj: Any, accessor: Callable[..., Any]) -> Any:
-        if self.source is None:
-            return self.field.serialize(self.name, obj, accessor=accessor)
-        value = getattr(obj, self.source, ma.missing)
-        if value is ma.missing:
-            return value
-        return self.convert(value, self.name, obj)
 
 
 def _to_int(value: Any, attr: str, obj: Any) -> int | None:
