@@ -93,16 +93,23 @@ def _operations(app: Any, engine: Any) -> dict[str, Any]:
         record = connection.execute(text(
             "SELECT id FROM medical_records WHERE patient_id = :p LIMIT 1"), {"p": patient}).scalar()
         booker_user, booker = connection.execute(text(
-            "SELECT user_id, id FROM patients ORDER BY id DESC LIMIT 1")).first()
+            "SELECT user_id, id FROM patients p WHERE NOT EXISTS (SELECT 1 FROM appointments a"
+            " WHERE a.patient_id = p.id AND a.start_at > now()) ORDER BY id DESC LIMIT 1")).first()
+        # Bookings go to the doctor with the fewest upcoming ones (earlier runs fill calendars),
+        # inside the default booking horizon.
+        booked_doctor = connection.execute(text(
+            "SELECT d.id FROM doctors d LEFT JOIN appointments a ON a.doctor_id = d.id"
+            " AND a.start_at > now() AND a.status IN ('pending', 'confirmed')"
+            " GROUP BY d.id ORDER BY count(a.id), d.id LIMIT 1")).scalar()
         minutes = connection.execute(text(
-            "SELECT appointment_minutes FROM doctors WHERE id = :d"), {"d": doctor}).scalar()
+            "SELECT appointment_minutes FROM doctors WHERE id = :d"), {"d": booked_doctor}).scalar()
         windows = connection.execute(text(
             "SELECT start_time, end_time FROM availabilities WHERE doctor_id = :d"
-            " AND start_time > now() + interval '1 day' ORDER BY start_time LIMIT 200"),
-            {"d": doctor}).all()
+            " AND start_time > now() + interval '1 day' AND end_time < now() + interval '80 days'"
+            " ORDER BY start_time"), {"d": booked_doctor}).all()
         taken = {row[0] for row in connection.execute(text(
             "SELECT start_at FROM appointments WHERE doctor_id = :d AND status IN ('pending', 'confirmed')"),
-            {"d": doctor})}
+            {"d": booked_doctor})}
     with app.test_request_context():
         patient_token = issue_tokens(patient_user, "patient")["access"]
         doctor_token = issue_tokens(doctor_user, "doctor")["access"]
@@ -118,7 +125,7 @@ def _operations(app: Any, engine: Any) -> dict[str, Any]:
     none = lambda: None  # noqa: E731
 
     def booking() -> dict[str, Any]:
-        return {"doctor": doctor, "datetime": f"{next(free):%Y-%m-%dT%H:%M:%SZ}", "reason": "Profile"}
+        return {"doctor": booked_doctor, "datetime": f"{next(free):%Y-%m-%dT%H:%M:%SZ}", "reason": "Profile"}
 
     return {
         "doctors": ("GET", lambda: "/api/doctors/?page_size=20", patient_token, none, 200),
