@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any
 
 import psycopg2
-from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+from psycopg2.extensions import (
+    TRANSACTION_STATUS_IDLE,
+    TRANSACTION_STATUS_INERROR,
+    TRANSACTION_STATUS_INTRANS,
+)
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcare.application.ports import StorageUnavailable
 
+log = logging.getLogger(__name__)
+
 POSTGRES_CONNECT_TIMEOUT_S = 5
+_INSIDE_A_TRANSACTION = (TRANSACTION_STATUS_INTRANS, TRANSACTION_STATUS_INERROR)
 
 #: SQLite's OperationalErrors that mean "cannot reach the data now", not "your SQL is wrong".
 _SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open", "disk I/O")
@@ -117,17 +125,25 @@ def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Eng
     @event.listens_for(engine, "begin")
     def _read_without_transaction(connection: Any) -> None:
         if connection.get_execution_options().get(READ_ONLY, False):
-            connection.connection.dbapi_connection.autocommit = True
+            driver = connection.connection.dbapi_connection
+            # Only an idle connection may switch; any other (a broken one) reads as it is, and
+            # its failure surfaces as a disconnect (503), not as a refused switch (500).
+            if driver.get_transaction_status() == TRANSACTION_STATUS_IDLE:
+                driver.autocommit = True
 
     @event.listens_for(engine, "checkin")
     def _back_to_idle(dbapi_connection: Any, _record: Any) -> None:
         if dbapi_connection is None or dbapi_connection.closed:
             return
-        # libpq knows the state without asking the server: no round trip in the usual case.
-        if dbapi_connection.get_transaction_status() != TRANSACTION_STATUS_IDLE:
-            dbapi_connection.rollback()
-        if dbapi_connection.autocommit:
-            dbapi_connection.autocommit = False
+        try:
+            # libpq knows the state without asking the server: no round trip in the usual case.
+            if dbapi_connection.get_transaction_status() in _INSIDE_A_TRANSACTION:
+                dbapi_connection.rollback()
+            if dbapi_connection.autocommit:
+                dbapi_connection.autocommit = False
+        except psycopg2.Error:
+            # A broken connection: its next use fails as a disconnect, which replaces the pool.
+            log.warning("a pooled connection could not be reset at check-in", exc_info=True)
 
     return engine
 
