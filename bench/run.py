@@ -82,6 +82,7 @@ def main() -> None:
         print(f"Reusing {database} as the last run left it", flush=True)
     else:
         url, run["load"] = prepare(database, args.scale)
+        run["load"]["settled_seconds"] = settle(database)
     with Server(url, args.workers, args.threads, args.port) as server:
         run["server"] = server.describe()
         fixtures = Fixtures.pick(database, server, args)
@@ -787,6 +788,7 @@ def measure_scaling(args: argparse.Namespace) -> dict[str, Any]:
     for size in [int(float(x)) for x in args.scaling.split(",") if x]:
         name = f"healthcare_bench_{size}"
         url, load = prepare(name, size / APPOINTMENTS)
+        load["settled_seconds"] = settle(name)
         with Server(url, args.workers, args.threads, args.port) as server:
             fixtures = Fixtures.pick(name, server, argparse.Namespace(**{**vars(args), "duration": 1}))
             measured = {}
@@ -804,6 +806,20 @@ def measure_scaling(args: argparse.Namespace) -> dict[str, Any]:
             op: round(large[op]["p50_ms"] / max(small[op]["p50_ms"], 1e-6), 2) for op in small
         }
     return points
+
+
+def settle(name: str, limit_s: float = 180) -> float:
+    """After a load: a checkpoint, then wait (at most ``limit_s``) for the machine's load
+    average to fall below 1, so that the writes' aftermath (autovacuum, the checkpointer) does
+    not share the CPUs with the measurements. Returns the seconds waited."""
+    began = time.monotonic()
+    with connect(name) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    while os.getloadavg()[0] >= 1.0 and time.monotonic() - began < limit_s:
+        time.sleep(5)
+    return round(time.monotonic() - began, 1)
 
 
 def _drop(name: str) -> None:
