@@ -109,9 +109,9 @@ class OutSchema(ma.Schema):
 
     marshmallow's ``dump`` walks, for every field of every item, an accessor, a missing-value
     check and the field's ``serialize``: most of the CPU of a page of 50 appointments. The plan
-    reads each attribute directly and calls only the field's own conversion, with the same
-    result (``tests/unit/test_wire_formats.py`` compares the two on every answer schema). Items
-    that are mappings, and schemas with dump hooks, take marshmallow's own path.
+    reads each attribute (or dict key) directly and calls only the field's own conversion, with
+    the same result (``tests/e2e/test_wire_formats.py`` compares the two on every answer schema).
+    Other containers, and schemas with dump hooks, take marshmallow's own path.
     """
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
@@ -129,8 +129,12 @@ class OutSchema(ma.Schema):
         accessor, missing = self.get_attribute, ma.missing
 
         def dump_one(obj: Any) -> Any:
-            if hasattr(obj, "__getitem__"):  # a mapping: marshmallow's key-then-attribute look-up
+            if type(obj) is dict:
+                read = _key_then_attribute
+            elif hasattr(obj, "__getitem__"):  # another container: marshmallow's own path
                 return serialize(obj)
+            else:
+                read = getattr
             out = {}
             for key, name, field, source, convert in steps:
                 if source is None:
@@ -138,7 +142,7 @@ class OutSchema(ma.Schema):
                     if value is missing:
                         continue
                 else:
-                    value = getattr(obj, source, missing)
+                    value = read(obj, source, missing)
                     if value is missing:
                         continue
                     value = convert(value, name, obj)
@@ -175,6 +179,12 @@ class _DumpStep(NamedTuple):
         elif type(field) is fields.String:
             convert = _to_text
         return cls(key, name, field, source if direct else None, convert)
+
+
+def _key_then_attribute(obj: dict[str, Any], key: str, default: Any) -> Any:
+    """marshmallow's look-up in a dict: the key, else an attribute of that name."""
+    value = obj.get(key, default)
+    return getattr(obj, key, default) if value is default else value
 
 
 def _to_int(value: Any, attr: str, obj: Any) -> int | None:
