@@ -129,8 +129,8 @@ class OutSchema(ma.Schema):
         accessor, missing = self.get_attribute, ma.missing
 
         def dump_one(obj: Any) -> Any:
-            if type(obj) is dict:
-                read = _key_then_attribute
+            if type(obj) is dict:  # marshmallow's own look-up: the key, else an attribute
+                read = ma.utils.get_value
             elif hasattr(obj, "__getitem__"):  # another container: marshmallow's own path
                 return serialize(obj)
             else:
@@ -179,12 +179,6 @@ class _DumpStep(NamedTuple):
         elif type(field) is fields.String:
             convert = _to_text
         return cls(key, name, field, source if direct else None, convert)
-
-
-def _key_then_attribute(obj: dict[str, Any], key: str, default: Any) -> Any:
-    """marshmallow's look-up in a dict: the key, else an attribute of that name."""
-    value = obj.get(key, default)
-    return getattr(obj, key, default) if value is default else value
 
 
 def _to_int(value: Any, attr: str, obj: Any) -> int | None:
