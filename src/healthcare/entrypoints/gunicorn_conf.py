@@ -20,18 +20,25 @@ from healthcare.config import ConfigError, Settings
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Sync workers, one request each: the app is CPU-bound against a nearby database, and a free
+# worker takes the next connection, so load spreads evenly. gthread workers (4 threads) served
+# as many requests but kept the keep-alive connections they accepted, so a busy worker's
+# threads queued on its GIL: p99 at 70% of peak was 18-56 ms against 8-20 ms for sync
+# (docs/PERFORMANCE.md). GUNICORN_THREADS above 1 makes gunicorn use gthread instead. Either
+# way slow clients are a reverse proxy's to buffer (README, Deployment).
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 preload_app = False
 # No runtime control socket: several instances on one host would fight over its path.
 control_socket_disable = True
 
 timeout = 30
 graceful_timeout = 30
-keepalive = 5
-# Recycle workers now and then, staggered, so a slow leak never takes the service down.
-max_requests = 2000
-max_requests_jitter = 200
+keepalive = 5  # gthread only: a sync worker closes each connection after its response
+# Recycle workers now and then, staggered, so a slow leak never takes the service down. Not
+# often: a worker's boot costs about 0.7 s of CPU (imports, the app, new database connections),
+# and at 2,000 requests it took a tenth of the CPU under load and set p99 at 200+ ms.
+max_requests = 100_000
+max_requests_jitter = 10_000
 
 # Request-size limits before Flask sees anything (bodies are capped by MAX_CONTENT_LENGTH).
 limit_request_line = 8190
