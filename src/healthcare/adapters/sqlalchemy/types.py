@@ -44,4 +44,5 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        # psycopg2 hands out the UTC singleton when the session's TimeZone is UTC.
+        return value if value.tzinfo is UTC else value.astimezone(UTC)

@@ -61,7 +61,9 @@ class UtcDateTime(fields.AwareDateTime):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        if value.tzinfo is not dt.UTC:  # what the repositories return is UTC already
+            value = value.astimezone(dt.UTC)
+        return value.isoformat().replace("+00:00", "Z")
 
 
 class Id(fields.Integer):
