@@ -22,8 +22,8 @@ from flask_jwt_extended import (
     JWTManager,
     create_access_token,
     create_refresh_token,
-    current_user,
     decode_token,
+    get_current_user,
     verify_jwt_in_request,
 )
 
@@ -76,10 +76,12 @@ def family_expiry() -> datetime:
 
 def current_actor() -> Actor:
     """The actor behind the request's access token (the views run after the JWT checks)."""
-    actor = current_user
+    # The object itself, not the ``current_user`` proxy: the use cases get a plain Actor, and
+    # each attribute read does not go through werkzeug's context look-up again.
+    actor = get_current_user()
     if not isinstance(actor, Actor):  # pragma: no cover - a view without @signed_in or @roles
         raise AuthenticationFailed("Sign in first.")
-    return actor  # type: ignore[return-value]
+    return actor
 
 
 def signed_in(fn: F) -> F:
