@@ -253,14 +253,12 @@ class Server:
     def describe(self) -> dict[str, Any]:
         from healthcare.entrypoints import gunicorn_conf
 
-        threads = int(self.env.get("GUNICORN_THREADS", gunicorn_conf.threads))
         return {
             "command": "gunicorn -c python:healthcare.entrypoints.gunicorn_conf "
             "'healthcare.bootstrap:create_app()'",
             "workers": int(self.env.get("WEB_CONCURRENCY", gunicorn_conf.workers)),
-            "threads": threads,
-            # gunicorn's own rule: more than one thread turns the sync worker into gthread.
-            "worker_class": "gthread" if threads > 1 else "sync",
+            "threads": int(self.env.get("GUNICORN_THREADS", gunicorn_conf.threads)),
+            "worker_class": gunicorn_conf.worker_class,
         }
 
     def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -143,8 +143,7 @@ def gunicorn(database_url: str, directory: Path, workers: int = 2) -> Iterator[S
     env = server_environment(database_url, directory / "instance")
     env.update(
         GUNICORN_BIND=f"{LOOPBACK}:{port}",
-        WEB_CONCURRENCY=str(workers),
-        GUNICORN_THREADS="4",
+        WEB_CONCURRENCY=str(workers),  # threads: the packaged default
     )
     output = directory / "gunicorn.log"
     with output.open("wb") as log:

@@ -20,20 +20,23 @@ from healthcare.config import ConfigError, Settings
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
-# Sync workers, one request each: the app is CPU-bound against a nearby database, and a free
-# worker takes the next connection, so load spreads evenly. gthread workers (4 threads) served
-# as many requests but kept the keep-alive connections they accepted, so a busy worker's
-# threads queued on its GIL: p99 at 70% of peak was 18-56 ms against 8-20 ms for sync
-# (docs/PERFORMANCE.md). GUNICORN_THREADS above 1 makes gunicorn use gthread instead. Either
-# way slow clients are a reverse proxy's to buffer (README, Deployment).
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# gthread workers: a connection that sends nothing holds a thread for at most 5 s, then waits
+# in the worker's poller until ``keepalive`` drops it; a few idle sockets stall sync workers
+# until the timeout kills them (docs/DECISIONS.md, Operations).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A listening socket per worker, so the kernel spreads connections over the workers. With one
+# shared socket a gthread worker keeps every keep-alive connection it wins: on the bench one
+# worker sometimes held all 16 and the API ran on one core (394 req/s instead of 830). Linux
+# only: elsewhere SO_REUSEPORT does not balance.
+reuse_port = sys.platform == "linux"
 preload_app = False
 # No runtime control socket: several instances on one host would fight over its path.
 control_socket_disable = True
 
 timeout = 30
 graceful_timeout = 30
-keepalive = 5  # gthread only: a sync worker closes each connection after its response
+keepalive = 5
 # Recycle workers now and then, staggered, so a slow leak never takes the service down. Not
 # often: a worker's boot costs about 0.7 s of CPU (imports, the app, new database connections),
 # and at 2,000 requests it took a tenth of the CPU under load and set p99 at 200+ ms.
