@@ -3,6 +3,7 @@ StorageUnavailable (HTTP 503), never as a driver error."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,3 +126,40 @@ def test_a_connection_handed_back_inside_a_transaction_is_rolled_back_at_check_i
         with reading.read_only() as uow:
             assert uow.users.get(1) is None
             assert uow.session.connection().connection.dbapi_connection is driver
+
+
+
+@pytest.mark.postgres
+def test_a_postgres_deadlock_is_transaction_aborted_for_the_use_case_to_retry(
+    postgres_url: str,
+) -> None:
+    """Two transactions lock two rows in opposite orders: PostgreSQL aborts one of them, and the
+    application sees TransactionAborted (which ``Service.retrying`` runs again)."""
+    outcomes: list[str] = []
+    both_hold_one = threading.Barrier(2)
+    with engine_for(postgres_url) as engine:
+        with engine.begin() as setup:
+            setup.execute(text("CREATE TABLE deadlock_pair (id int PRIMARY KEY)"))
+            setup.execute(text("INSERT INTO deadlock_pair VALUES (1), (2)"))
+
+        def lock(first: int, second: int) -> None:
+            try:
+                with engine.begin() as connection:
+                    lock_row = text("UPDATE deadlock_pair SET id = id WHERE id = :id")
+                    connection.execute(lock_row, {"id": first})
+                    both_hold_one.wait(timeout=10)
+                    connection.execute(lock_row, {"id": second})
+                outcomes.append("committed")
+            except Exception as error:  # noqa: BLE001 - the outcome is what is tested
+                outcomes.append(type(error).__name__)
+
+        try:
+            threads = [threading.Thread(target=lock, args=pair) for pair in ((1, 2), (2, 1))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        finally:
+            with engine.begin() as teardown:
+                teardown.execute(text("DROP TABLE deadlock_pair"))
+    assert sorted(outcomes) == ["TransactionAborted", "committed"]

@@ -35,6 +35,12 @@ class StorageUnavailable(Exception):
     503 with Retry-After without knowing which database is behind the ports.
     """
 
+
+class TransactionAborted(StorageUnavailable):
+    """The database gave up this transaction to let a concurrent one through (a deadlock, a
+    serialization failure). Nothing of it was kept, so the use case may simply run again; if
+    it cannot, it is a 503 like any other unavailability."""
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 

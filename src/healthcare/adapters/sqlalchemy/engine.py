@@ -16,12 +16,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from healthcare.application.ports import StorageUnavailable
+from healthcare.application.ports import StorageUnavailable, TransactionAborted
 
 log = logging.getLogger(__name__)
 
 POSTGRES_CONNECT_TIMEOUT_S = 5
 _INSIDE_A_TRANSACTION = (TRANSACTION_STATUS_INTRANS, TRANSACTION_STATUS_INERROR)
+
+#: PostgreSQL's "run it again" errors: deadlock_detected and serialization_failure.
+_ABORTED_FOR_ANOTHER = ("40P01", "40001")
 
 #: SQLite's OperationalErrors that mean "cannot reach the data now", not "your SQL is wrong".
 _SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open", "disk I/O")
@@ -153,6 +156,10 @@ def _storage_unavailable(context: ExceptionContext) -> BaseException | None:
     if context.is_pre_ping:
         return None  # the pool handles a dead pooled connection by reconnecting
     error = context.original_exception
+    if getattr(error, "pgcode", None) in _ABORTED_FOR_ANOTHER:
+        aborted = TransactionAborted("A concurrent transaction won; try again.")
+        aborted.__cause__ = error
+        return aborted
     if context.is_disconnect or _is_unavailable(error):
         unavailable = StorageUnavailable("The database is unavailable; try again shortly.")
         unavailable.__cause__ = error

@@ -49,7 +49,7 @@ class AppointmentService(Service):
             doctor=command.doctor_id, start=command.start, patient=patient_id, reason=command.reason
         )
         try:
-            return self._book(actor, command, patient_id, key, request)
+            return self.retrying(lambda: self._book(actor, command, patient_id, key, request))
         except Conflict:
             # A racing retry with the same key lost to the first request (its slot or its
             # key is taken): answer with what the first one booked.
@@ -149,6 +149,9 @@ class AppointmentService(Service):
 
     def update(self, actor: Actor, appointment_id: int, command: UpdateAppointment) -> Appointment:
         """A partial update: reason, a new start (reschedule) and/or a lifecycle ``status``."""
+        return self.retrying(lambda: self._update(actor, appointment_id, command))
+
+    def _update(self, actor: Actor, appointment_id: int, command: UpdateAppointment) -> Appointment:
         changes = given(command)
         now = self.clock.now()
         with self.uow_factory() as uow:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from healthcare.application.ports import Clock
+from healthcare.application.ports import Clock, TransactionAborted
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
@@ -18,6 +18,24 @@ class Service:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
+
+    #: How many times a use case runs when the database keeps aborting it for a concurrent one.
+    ATTEMPTS = 3
+
+    def retrying(self, use_case: Callable[[], T]) -> T:
+        """Run ``use_case`` (its own unit of work) again when the database aborted it.
+
+        Two bookings of one patient with two doctors at once can deadlock on PostgreSQL's
+        exclusion constraints, each waiting for the other's row; PostgreSQL aborts one. Run
+        again, it sees the winner's row and gets the domain's answer (409), not a 503.
+        """
+        for attempt in range(1, self.ATTEMPTS + 1):
+            try:
+                return use_case()
+            except TransactionAborted:
+                if attempt == self.ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def audit(
         self,
