@@ -128,7 +128,6 @@ def test_a_connection_handed_back_inside_a_transaction_is_rolled_back_at_check_i
             assert uow.session.connection().connection.dbapi_connection is driver
 
 
-
 @pytest.mark.postgres
 def test_a_postgres_deadlock_is_transaction_aborted_for_the_use_case_to_retry(
     postgres_url: str,

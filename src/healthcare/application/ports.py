@@ -41,6 +41,7 @@ class TransactionAborted(StorageUnavailable):
     serialization failure). Nothing of it was kept, so the use case may simply run again; if
     it cannot, it is a 503 like any other unavailability."""
 
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
