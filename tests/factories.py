@@ -16,8 +16,10 @@ from faker import Faker
 from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
-from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.doctors import Doctor
+from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
+from healthcare.domain.users import Role, User
 
 #: The same instant as ``tests.conftest.NOW``; repeated so factories import nothing from pytest.
 BASE = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)

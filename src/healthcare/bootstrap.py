@@ -46,11 +46,15 @@ from healthcare.application.services import (
     PatientService,
     SlotService,
 )
-from healthcare.application.services.calendar import CalendarService
 from healthcare.application.services.bulk import BulkLoadService
-from healthcare.application.services.jobs import AvailabilityImport, NoShowJob, ReminderJob
+from healthcare.application.services.calendar import CalendarService
+from healthcare.application.services.jobs import (
+    AvailabilityImport,
+    NoShowJob,
+    ReminderJob,
+)
 from healthcare.config import Settings
-from healthcare.domain.weekly import BookingPolicy
+from healthcare.domain.policy import BookingPolicy
 from healthcare.entrypoints.api import BLUEPRINTS
 from healthcare.entrypoints.api.encoding import FastJsonProvider
 from healthcare.entrypoints.api.errors import register_error_handlers
@@ -90,11 +94,11 @@ def message_sender(settings: Settings) -> LogSender | SmtpSender:
 def booking_policy(settings: Settings) -> BookingPolicy:
     """The clinic-wide booking policy; each doctor's own choices apply on top of it."""
     return BookingPolicy(
-        min_notice=timedelta(minutes=settings.booking_min_notice_minutes),
-        horizon=timedelta(days=settings.booking_horizon_days),
-        buffer=timedelta(minutes=settings.booking_buffer_minutes),
+        min_notice_minutes=settings.booking_min_notice_minutes,
+        horizon_days=settings.booking_horizon_days,
+        buffer_minutes=settings.booking_buffer_minutes,
         max_per_day=settings.booking_max_per_day,
-        late_cancel_cutoff=timedelta(hours=settings.late_cancel_hours),
+        late_cancel_hours=settings.late_cancel_hours,
     )
 
 

@@ -280,7 +280,9 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _check_rate_limit(name: str, value: str) -> None:
-    from limits import parse_many  # flask-limiter's own parser: what it accepts, we accept
+    from limits import (
+        parse_many,  # flask-limiter's own parser: what it accepts, we accept
+    )
 
     try:
         if not parse_many(value):

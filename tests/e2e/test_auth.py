@@ -9,7 +9,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.e2e.conftest import PASSWORD, SECRET, Caller, Clinic, another_app, expect, sign_in
+from tests.e2e.conftest import (
+    PASSWORD,
+    SECRET,
+    Caller,
+    Clinic,
+    another_app,
+    expect,
+    sign_in,
+)
 
 
 def _claims(token: str) -> dict:

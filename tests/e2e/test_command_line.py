@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from healthcare.config import ConfigError, Settings
 from healthcare.bootstrap import create_app, create_container
+from healthcare.config import ConfigError, Settings
 from healthcare.entrypoints.cli import Composition, main
 
 SECRET = "a-production-secret-that-is-long-enough"

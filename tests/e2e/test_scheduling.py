@@ -8,7 +8,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from healthcare.adapters.clock import FixedClock
-from tests.e2e.conftest import FIRST_SLOT, PASSWORD, Caller, Clinic, create_admin, expect, sign_in
+from tests.e2e.conftest import (
+    FIRST_SLOT,
+    PASSWORD,
+    Caller,
+    Clinic,
+    create_admin,
+    expect,
+    sign_in,
+)
 
 
 def test_the_seed_payloads_are_accepted_as_they_are(

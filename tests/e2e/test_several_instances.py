@@ -22,7 +22,11 @@ from threading import Barrier
 import pytest
 import requests
 
-from healthcare.application.commands import CreateAvailability, CreateUser, RegisterPatient
+from healthcare.application.commands import (
+    CreateAvailability,
+    CreateUser,
+    RegisterPatient,
+)
 from healthcare.bootstrap import create_container
 from healthcare.config import Settings
 from healthcare.domain.actor import Actor

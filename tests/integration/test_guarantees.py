@@ -27,7 +27,7 @@ from healthcare.domain.errors import (
     RecordAlreadyExists,
     SlotUnavailable,
 )
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 from tests.factories import (
     DoctorFactory,
     MedicalRecordFactory,

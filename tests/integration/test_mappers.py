@@ -26,10 +26,11 @@ from healthcare.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from healthcare.application.ports import PageRequest
 from healthcare.domain.appointments import Status
 from healthcare.domain.audit import Action, Outcome, Resource
-from healthcare.domain.model import Role
+from healthcare.domain.blocked_periods import AvailabilityException
 from healthcare.domain.notifications import OutboxMessage
-from healthcare.domain.policy import PolicyOverrides
-from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
+from healthcare.domain.policy import BookingPolicy
+from healthcare.domain.users import Role
+from healthcare.domain.weekly_hours import AvailabilityRule
 from tests.factories import (
     AppointmentFactory,
     AuditEventFactory,
@@ -77,7 +78,7 @@ ENTITIES: dict[str, Callable[[dict[str, int]], Any]] = {
         appointment_minutes=45,
         timezone=fake.timezone(),
         specialization=fake.job()[:200],
-        policy=PolicyOverrides(min_notice_minutes=0, horizon_days=30, buffer_minutes=5, max_per_day=9),
+        policy=BookingPolicy(min_notice_minutes=0, horizon_days=30, buffer_minutes=5, max_per_day=9),
     ),
     "patient": lambda ids: PatientFactory(
         user_id=ids["spare_user"], email=fake.email(), date_of_birth=fake.date_of_birth()

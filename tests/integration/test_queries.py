@@ -27,9 +27,9 @@ from healthcare.application.ports import (
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.appointments import Status
 from healthcare.domain.audit import Action, Outcome, Resource
-from healthcare.domain.model import Role
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.time import Interval
+from healthcare.domain.users import Role
 from tests.factories import AuditEventFactory, MedicalRecordFactory, UserFactory
 from tests.support.clinic_rows import (
     DAY,

@@ -13,10 +13,16 @@ from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from healthcare.adapters.sqlalchemy.rows import AppointmentRow
 from healthcare.application.ports import AppointmentFilter, PageRequest
 from healthcare.domain.appointments import Status
-from healthcare.domain.model import Doctor
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.time import Interval
 from tests.factories import AppointmentFactory
-from tests.support.clinic_rows import add_appointment, add_doctor, add_patient, at, stored
+from tests.support.clinic_rows import (
+    add_appointment,
+    add_doctor,
+    add_patient,
+    at,
+    stored,
+)
 
 DOCTORS = 20
 DAYS = 100

@@ -19,7 +19,7 @@ from healthcare.application.services import AppointmentService
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError, IdempotencyKeyTaken, SlotUnavailable
 from healthcare.domain.idempotency import IdempotencyRecord
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 from tests.conftest import NOW
 from tests.support.clinic_rows import (
     add_appointment,

@@ -13,7 +13,9 @@ from typing import TypeVar
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.appointments import Appointment
 from healthcare.domain.availability import Availability
-from healthcare.domain.model import Doctor, Patient, Role
+from healthcare.domain.doctors import Doctor
+from healthcare.domain.patients import Patient
+from healthcare.domain.users import Role
 from tests.factories import (
     AppointmentFactory,
     AvailabilityFactory,

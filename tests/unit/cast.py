@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from healthcare.domain.actor import Actor
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 
 NOW = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 

@@ -22,8 +22,8 @@ from healthcare.domain.errors import (
     PermissionDenied,
     SlotUnavailable,
 )
-from healthcare.domain.model import Role
 from healthcare.domain.time import Interval
+from healthcare.domain.users import Role
 from tests.unit.cast import ADMIN, DOCTOR, NOW, PATIENT, at
 
 WINDOWS = [Interval(at(9), at(12)), Interval(at(13), at(17))]

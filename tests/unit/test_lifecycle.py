@@ -41,10 +41,10 @@ P, C, D, X, N = (
     Status.NO_SHOW,
 )
 ACTIONS: dict[str, Callable[[Appointment, Actor, datetime], None]] = {
-    "confirm": lambda a, actor, now: a.confirm(actor, now),
-    "cancel": lambda a, actor, now: a.cancel(actor, now, "changed plans"),
-    "complete": lambda a, actor, now: a.complete(actor, now),
-    "no_show": lambda a, actor, now: a.mark_no_show(actor, now),
+    "confirm": lambda a, actor, now: a.move_to(Status.CONFIRMED, actor, now),
+    "cancel": lambda a, actor, now: a.move_to(Status.CANCELLED, actor, now, reason="changed plans"),
+    "complete": lambda a, actor, now: a.move_to(Status.COMPLETED, actor, now),
+    "no_show": lambda a, actor, now: a.move_to(Status.NO_SHOW, actor, now),
     "reschedule": lambda a, actor, now: a.reschedule(actor, NEW_SLOT, now),
 }
 
@@ -132,14 +132,14 @@ def test_the_table_covers_every_action_role_status_and_moment() -> None:
 def test_a_patient_cannot_cancel_after_the_appointment_started() -> None:
     subject = appointment(C)
     with pytest.raises(TransitionNotAllowed):
-        subject.cancel(PATIENT, START + timedelta(minutes=5))
+        subject.move_to(Status.CANCELLED, PATIENT, START + timedelta(minutes=5))
     assert subject.status is C
 
 
 @pytest.mark.parametrize("actor", [DOCTOR, ADMIN], ids=["doctor", "admin"])
 def test_the_doctor_or_an_admin_may_cancel_after_the_appointment_started(actor: Actor) -> None:
     subject = appointment(C)
-    subject.cancel(actor, START + timedelta(minutes=5), "ran late")
+    subject.move_to(Status.CANCELLED, actor, START + timedelta(minutes=5), reason="ran late")
     assert (subject.status, subject.cancellation_reason) == (X, "ran late")
 
 
@@ -167,7 +167,7 @@ def test_a_cancellation_keeps_its_reason_and_a_blank_one_as_none(
     reason: str | None, kept: str | None
 ) -> None:
     subject = appointment(P)
-    subject.cancel(PATIENT, at(9), reason)
+    subject.move_to(Status.CANCELLED, PATIENT, at(9), reason=reason)
     assert subject.cancellation_reason == kept
 
 

@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 
 from healthcare.domain.actor import Actor
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import InvalidInput, NaiveDatetime, PermissionDenied
-from healthcare.domain.model import Doctor, Patient, Role
+from healthcare.domain.patients import Patient
+from healthcare.domain.users import Role
 from tests.factories import (
     AppointmentFactory,
     DoctorFactory,

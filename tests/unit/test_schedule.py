@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from healthcare.domain.errors import InvalidInput, InvalidTimeRange, NaiveDatetime
-from healthcare.domain.schedule import free_slots, search_range
+from healthcare.domain.slots import free_slots, search_range
 from healthcare.domain.time import Interval
 from tests.unit.cast import NOW, at
 

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from healthcare.domain.actor import Actor
-from healthcare.domain.appointments import RESCHEDULED, Appointment, Status, check_bookable
+from healthcare.domain.appointments import (
+    RESCHEDULED,
+    Appointment,
+    Status,
+    check_bookable,
+)
+from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.calendar import local_day
 from healthcare.domain.errors import (
     BeyondHorizon,
     DailyLimitReached,
@@ -19,11 +26,10 @@ from healthcare.domain.errors import (
     TooShortNotice,
 )
 from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
-from healthcare.domain.model import Role
-from healthcare.domain.policy import PolicyOverrides
-from healthcare.domain.schedule import free_slots
+from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
+from healthcare.domain.slots import free_slots
 from healthcare.domain.time import Interval
-from healthcare.domain.weekly import AvailabilityException, BookingPolicy, local_day
+from healthcare.domain.users import Role
 from tests.unit.cast import NOW, at
 
 DAY = Interval(at(0), at(0, days=1))
@@ -60,24 +66,31 @@ def test_booking_checks_the_buffer_and_blocked_periods() -> None:
 
 
 def test_a_doctors_own_policy_overrides_only_what_it_sets() -> None:
-    clinic = BookingPolicy()
-    own = clinic.with_overrides(PolicyOverrides(buffer_minutes=10, max_per_day=3))
+    clinic = CLINIC_DEFAULTS
+    own = BookingPolicy(buffer_minutes=10, max_per_day=3).over(clinic)
     assert (own.buffer, own.max_per_day, own.min_notice) == (
         timedelta(minutes=10), 3, clinic.min_notice
     )
-    assert clinic.with_overrides(PolicyOverrides()) == clinic
+    assert BookingPolicy().over(clinic) == clinic
 
 
 @pytest.mark.parametrize(
-    "bad", [{"min_notice_minutes": -1}, {"horizon_days": 0}, {"buffer_minutes": 481}, {"max_per_day": True}]
+    "bad",
+    [
+        {"min_notice_minutes": -1},
+        {"horizon_days": 0},
+        {"buffer_minutes": 481},
+        {"max_per_day": True},
+        {"late_cancel_hours": 721},
+    ],
 )
 def test_a_nonsensical_override_is_refused(bad: dict) -> None:
     with pytest.raises(InvalidInput):
-        PolicyOverrides(**bad)
+        BookingPolicy(**bad)
 
 
 def test_the_policy_says_when_a_patient_may_book() -> None:
-    policy = BookingPolicy(max_per_day=2)
+    policy = BookingPolicy(max_per_day=2).over(CLINIC_DEFAULTS)
     with pytest.raises(TooShortNotice):
         policy.check_timing(NOW + timedelta(hours=1, minutes=59), NOW)
     policy.check_timing(NOW + timedelta(hours=2), NOW)
@@ -97,9 +110,9 @@ def test_the_local_day_is_the_doctors_across_a_dst_change() -> None:
 def test_a_cancellation_inside_the_cut_off_is_late() -> None:
     patient = Actor(user_id=1, role=Role.PATIENT, patient_id=1)
     soon = Appointment(1, 1, NOW + timedelta(hours=3), NOW + timedelta(hours=4), NOW, NOW)
-    soon.cancel(patient, NOW, late_cutoff=timedelta(hours=24))
+    soon.move_to(Status.CANCELLED, patient, NOW, policy=CLINIC_DEFAULTS)
     later = Appointment(1, 1, NOW + timedelta(days=2), NOW + timedelta(days=2, hours=1), NOW, NOW)
-    later.cancel(patient, NOW, late_cutoff=timedelta(hours=24))
+    later.move_to(Status.CANCELLED, patient, NOW, policy=CLINIC_DEFAULTS)
     assert (soon.late_cancellation, later.late_cancellation) == (True, False)
 
 
@@ -143,7 +156,7 @@ def test_a_blocked_periods_reason_is_for_the_doctor_and_admins() -> None:
 
 
 def test_an_occurrence_never_exists_before_the_rule_is_valid() -> None:
-    from healthcare.domain.weekly import AvailabilityRule
+    from healthcare.domain.weekly_hours import AvailabilityRule
 
     rule = AvailabilityRule(1, 0, time(9), time(10), valid_from=date(2030, 1, 8))
     assert list(rule.occurrences(DAY, ZoneInfo("UTC"))) == []  # 2030-01-07 is before it

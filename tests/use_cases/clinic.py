@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from healthcare.adapters.clock import FixedClock
-from healthcare.application.commands import CreateUser
+from healthcare.application.commands import CreateUser, UpdateAppointment
 from healthcare.application.ports import AuditFilter, Page, PageRequest, PasswordHasher
 from healthcare.application.services import (
     AccountService,
@@ -25,10 +25,11 @@ from healthcare.application.services import (
 from healthcare.application.services.calendar import CalendarService
 from healthcare.application.unit_of_work import UnitOfWorkFactory
 from healthcare.domain.actor import Actor
+from healthcare.domain.appointments import Appointment
 from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
 from healthcare.domain.errors import DomainError
-from healthcare.domain.weekly import BookingPolicy
+from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from tests.conftest import NOW
 
 PASSWORD = "correct horse battery"
@@ -39,7 +40,7 @@ NON_ADMINS = ROLES[1:]
 OK = "ok"
 #: The clinic's policy in these tests: the defaults but no minimum notice, so the suite can
 #: book the 09:00 slot an hour ahead as it always has. Policy tests build their own.
-TEST_POLICY = BookingPolicy(min_notice=timedelta(0))
+TEST_POLICY = BookingPolicy(min_notice_minutes=0).over(CLINIC_DEFAULTS)
 
 
 def outcome(call: Callable[[], object]) -> str | type[DomainError]:
@@ -58,6 +59,10 @@ def outcome(call: Callable[[], object]) -> str | type[DomainError]:
 def row(*cells: object) -> dict[str, object]:
     """One row of an access table, in ROLES order."""
     return dict(zip(ROLES, cells, strict=True))
+
+
+def reschedule(services: Services, actor: Actor, appointment_id: int, start: datetime) -> Appointment:
+    return services.appointments.update(actor, appointment_id, UpdateAppointment(start=start))
 
 
 def at(hour: int, minute: int = 0, days: int = 0) -> datetime:

@@ -19,7 +19,7 @@ from healthcare.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 from tests.use_cases.clinic import PASSWORD, WIDE, Clinic, Services, outcome, row
 
 NON_ADMINS = ["doctor", "patient"]

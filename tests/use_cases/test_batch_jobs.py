@@ -11,9 +11,14 @@ from healthcare.application.commands import (
     CreateAvailability,
     CreateUser,
     RegisterPatient,
+    UpdateAppointment,
 )
 from healthcare.application.ports import PageRequest
-from healthcare.application.services import AccountService, AppointmentService, AvailabilityService
+from healthcare.application.services import (
+    AccountService,
+    AppointmentService,
+    AvailabilityService,
+)
 from healthcare.application.services.jobs import (
     AvailabilityImport,
     NoShowJob,
@@ -120,8 +125,8 @@ def test_a_rescheduled_appointment_gets_a_reminder_for_its_new_time(uow_factory,
     appointment = book(uow_factory, clock, doctor, patient, 2)
     sender = RecordingSender()
     ReminderJob(uow_factory, clock, sender).run(timedelta(hours=24))
-    AppointmentService(uow_factory, clock).reschedule(
-        ADMIN, appointment.id, NOW + timedelta(hours=3)
+    AppointmentService(uow_factory, clock).update(
+        ADMIN, appointment.id, UpdateAppointment(start=NOW + timedelta(hours=3))
     )
 
     report = ReminderJob(uow_factory, clock, sender).run(timedelta(hours=24))

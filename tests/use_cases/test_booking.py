@@ -24,7 +24,16 @@ from healthcare.domain.errors import (
     SlotUnavailable,
     TransitionNotAllowed,
 )
-from tests.use_cases.clinic import OK, WIDE, Clinic, Services, at, outcome, row
+from tests.use_cases.clinic import (
+    OK,
+    WIDE,
+    Clinic,
+    Services,
+    at,
+    outcome,
+    reschedule,
+    row,
+)
 
 
 def book(
@@ -192,7 +201,7 @@ def test_a_freed_slot_can_be_booked_again(
     if end_state == "cancel":
         services.appointments.cancel(clinic.patient, booked.id)
     else:
-        services.appointments.reschedule(clinic.patient, booked.id, at(11))
+        reschedule(services, clinic.patient, booked.id, at(11))
     assert book(services, clinic, at(10), by="other_patient").start == at(10)
 
 
@@ -286,7 +295,7 @@ def test_its_patient_or_an_admin_reschedules_and_it_returns_to_pending(
     if confirmed:
         services.appointments.confirm(clinic.doctor, booked.id)
     clock.advance(timedelta(minutes=5))
-    services.appointments.reschedule(clinic.roles[role], booked.id, at(11))
+    reschedule(services, clinic.roles[role], booked.id, at(11))
     stored = services.appointments.get(clinic.patient, booked.id)
     assert (stored.start, stored.end, stored.status) == (at(11), at(11, 30), Status.PENDING)
     assert stored.updated_at == clock.now() != stored.created_at
@@ -295,7 +304,7 @@ def test_its_patient_or_an_admin_reschedules_and_it_returns_to_pending(
 def test_nobody_else_reschedules(services: Services, clinic: Clinic, booked: Appointment) -> None:
     refused = ["doctor", "other_doctor", "other_patient"]
     outcomes = clinic.each_role(
-        lambda a: services.appointments.reschedule(a, booked.id, at(11)), refused
+        lambda a: reschedule(services, a, booked.id, at(11)), refused
     )
     assert outcomes == {
         "doctor": PermissionDenied,
@@ -310,14 +319,14 @@ def test_a_cancelled_appointment_is_not_rescheduled(
 ) -> None:
     services.appointments.cancel(clinic.patient, booked.id)
     with pytest.raises(TransitionNotAllowed):
-        services.appointments.reschedule(clinic.patient, booked.id, at(11))
+        reschedule(services, clinic.patient, booked.id, at(11))
 
 
 def test_a_reschedule_may_overlap_the_appointments_own_old_time(
     services: Services, clinic: Clinic, booked: Appointment
 ) -> None:
     for start in (at(10, 15), at(9, 45)):  # later, then earlier, each overlapping where it was
-        assert services.appointments.reschedule(clinic.patient, booked.id, start).start == start
+        assert reschedule(services, clinic.patient, booked.id, start).start == start
 
 
 def test_a_reschedule_is_checked_like_a_booking(
@@ -333,7 +342,7 @@ def test_a_reschedule_is_checked_like_a_booking(
         "naive": (at(11).replace(tzinfo=None), NaiveDatetime),
     }
     outcomes = {
-        name: outcome(lambda s=s: services.appointments.reschedule(clinic.patient, booked.id, s[0]))
+        name: outcome(lambda s=s: reschedule(services, clinic.patient, booked.id, s[0]))
         for name, s in starts.items()
     }
     assert outcomes == {name: s[1] for name, s in starts.items()}
@@ -345,7 +354,7 @@ def test_a_reschedule_onto_the_patients_other_appointment_is_refused(
 ) -> None:
     book(services, clinic, at(11), doctor="other_doctor")
     with pytest.raises(PatientDoubleBooked):
-        services.appointments.reschedule(clinic.patient, booked.id, at(11))
+        reschedule(services, clinic.patient, booked.id, at(11))
 
 
 # -- partial updates ------------------------------------------------------------------------

@@ -25,11 +25,11 @@ from healthcare.domain.errors import (
     SlotUnavailable,
     TooShortNotice,
 )
-from healthcare.domain.weekly import BookingPolicy
+from healthcare.domain.policy import CLINIC_DEFAULTS
 from tests.use_cases.clinic import Clinic, Services, at, row
 
 #: The clinic's defaults as the settings give them: 2 h notice, 90 days, no buffer, no cap.
-CLINIC = BookingPolicy()
+CLINIC = CLINIC_DEFAULTS
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from healthcare.domain.errors import (
     TransitionNotAllowed,
 )
 from healthcare.domain.time import Interval
-from tests.use_cases.clinic import WIDE, Clinic, Services, at
+from tests.use_cases.clinic import WIDE, Clinic, Services, at, reschedule
 
 LENGTH = timedelta(minutes=30)
 #: Slot starts every quarter hour from 09:00 to 11:45: a few outside the windows, more soon past.
@@ -221,7 +221,7 @@ class Day:
             )
         moved = self.attempt(
             expected,
-            lambda: self.services.appointments.reschedule(actor, appointment_id, slot.start),
+            lambda: reschedule(self.services, actor, appointment_id, slot.start),
         )
         if moved:
             self.model[appointment_id] = replace(booking, slot=slot, status=Status.PENDING)

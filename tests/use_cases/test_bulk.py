@@ -36,7 +36,7 @@ from healthcare.domain.errors import (
     SlotUnavailable,
     TransitionNotAllowed,
 )
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 from healthcare.entrypoints.demo import DEMO_PASSWORD, demo_clinic, seed_demo
 from tests.conftest import NOW
 from tests.use_cases.clinic import PASSWORD, at

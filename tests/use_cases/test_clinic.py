@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 from tests.use_cases.clinic import Clinic, Services, at
 
 

@@ -8,7 +8,7 @@ from healthcare.application.commands import BookAppointment, UpdateAppointment
 from healthcare.application.ports import AppointmentFilter
 from healthcare.domain.appointments import RESCHEDULED, Status
 from healthcare.domain.errors import IdempotencyKeyReused, InvalidInput, SlotUnavailable
-from tests.use_cases.clinic import WIDE, Clinic, Services, at
+from tests.use_cases.clinic import WIDE, Clinic, Services, at, reschedule
 
 
 def command(clinic: Clinic, hour: int, minute: int = 0, reason: str = "") -> BookAppointment:
@@ -78,7 +78,7 @@ def test_a_reschedule_moves_the_appointment_and_keeps_the_old_slot_as_history(
     booked = services.appointments.book(clinic.patient, command(clinic, 10, reason="Checkup"))
     services.appointments.confirm(clinic.doctor, booked.id)
 
-    moved = services.appointments.reschedule(clinic.patient, booked.id, at(11))
+    moved = reschedule(services, clinic.patient, booked.id, at(11))
 
     assert (moved.id, moved.start, moved.status) == (booked.id, at(11), Status.PENDING)
     history = services.appointments.get(clinic.patient, moved.rescheduled_from)
@@ -96,8 +96,8 @@ def test_a_reschedule_moves_the_appointment_and_keeps_the_old_slot_as_history(
 
 def test_moving_twice_chains_the_history(services: Services, clinic: Clinic) -> None:
     booked = services.appointments.book(clinic.patient, command(clinic, 10))
-    once = services.appointments.reschedule(clinic.patient, booked.id, at(11))
-    twice = services.appointments.reschedule(clinic.patient, booked.id, at(9))
+    once = reschedule(services, clinic.patient, booked.id, at(11))
+    twice = reschedule(services, clinic.patient, booked.id, at(9))
     previous = services.appointments.get(clinic.admin, twice.rescheduled_from)
     assert previous.start == at(11) and previous.rescheduled_from == once.rescheduled_from
 

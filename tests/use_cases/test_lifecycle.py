@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from healthcare.application.commands import BookAppointment
+from healthcare.application.commands import BookAppointment, UpdateAppointment
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.errors import NotFound, PermissionDenied, TransitionNotAllowed
@@ -33,7 +33,7 @@ ACCESS = {
 
 
 def run(services: Services, action: str, actor: Actor, appointment_id: int) -> Appointment:
-    return getattr(services.appointments, action)(actor, appointment_id)
+    return services.appointments.move(actor, appointment_id, ACTIONS[action][1])
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -112,7 +112,9 @@ def test_final_states_are_final(
         for action in ACTIONS
     }
     attempts["reschedule"] = outcome(
-        lambda: services.appointments.reschedule(clinic.admin, booked.id, at(10, days=1))
+        lambda: services.appointments.update(
+            clinic.admin, booked.id, UpdateAppointment(start=at(10, days=1))
+        )
     )
     assert attempts == dict.fromkeys([*ACTIONS, "reschedule"], TransitionNotAllowed)
     assert services.appointments.get(clinic.admin, booked.id).status is reached

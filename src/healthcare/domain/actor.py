@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from healthcare.domain.errors import PermissionDenied
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 
 
 @dataclass(frozen=True)

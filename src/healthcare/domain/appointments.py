@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from healthcare.domain.actor import Actor
+from healthcare.domain.doctors import MAX_APPOINTMENT_MINUTES
+from healthcare.domain.entity import Entity
 from healthcare.domain.errors import (
     InBlockedPeriod,
     InPast,
@@ -22,8 +24,8 @@ from healthcare.domain.errors import (
     SlotUnavailable,
     TransitionNotAllowed,
 )
-from healthcare.domain.model import MAX_APPOINTMENT_MINUTES, Entity, Role, require_text
-from healthcare.domain.policy import MAX_BUFFER_MINUTES
+from healthcare.domain.policy import MAX_BUFFER, BookingPolicy
+from healthcare.domain.text import require_text
 from healthcare.domain.time import Interval, require_aware
 
 
@@ -35,13 +37,20 @@ class Status(StrEnum):
     NO_SHOW = "no_show"
 
 
+def status_named(name: str) -> Status:
+    """The status called ``name``; anything else is invalid input."""
+    try:
+        return Status(name)
+    except ValueError:
+        raise InvalidInput("Unknown status.", {"status": ["Not a valid status."]}) from None
+
+
 #: Statuses that hold a slot: the doctor and the patient are busy during them.
 ACTIVE = frozenset({Status.PENDING, Status.CONFIRMED})
-FINAL = frozenset({Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW})
 
 REASON_MAX = 1000
 #: The longest an appointment can keep its doctor busy: the longest appointment and buffer.
-MAX_BLOCKING = timedelta(minutes=MAX_APPOINTMENT_MINUTES + MAX_BUFFER_MINUTES)
+MAX_BLOCKING = timedelta(minutes=MAX_APPOINTMENT_MINUTES) + MAX_BUFFER
 #: The cancellation reason of the history copy a reschedule leaves behind.
 RESCHEDULED = "rescheduled"
 
@@ -87,61 +96,57 @@ class Appointment(Entity):
     def is_active(self) -> bool:
         return self.status in ACTIVE
 
-    # -- visibility ------------------------------------------------------------------------
+    # -- who is who -------------------------------------------------------------------------
+
+    def party_of(self, actor: Actor) -> Party | None:
+        """The part ``actor`` plays in this appointment, if any."""
+        if actor.is_admin:
+            return Party.ADMIN
+        if actor.is_doctor and actor.doctor_id == self.doctor_id:
+            return Party.DOCTOR
+        if actor.is_patient and actor.patient_id == self.patient_id:
+            return Party.PATIENT
+        return None
 
     def visible_to(self, actor: Actor) -> bool:
-        if actor.is_admin:
-            return True
-        if actor.is_doctor:
-            return actor.doctor_id is not None and actor.doctor_id == self.doctor_id
-        return actor.patient_id is not None and actor.patient_id == self.patient_id
-
-    def _is_own_doctor(self, actor: Actor) -> bool:
-        return actor.is_doctor and actor.doctor_id == self.doctor_id
-
-    def _is_own_patient(self, actor: Actor) -> bool:
-        return actor.is_patient and actor.patient_id == self.patient_id
+        return self.party_of(actor) is not None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def confirm(self, actor: Actor, now: datetime) -> None:
-        if not (actor.is_admin or self._is_own_doctor(actor)):
-            raise PermissionDenied("Only the appointment's doctor or an admin may confirm it.")
-        self._move(Status.CONFIRMED, {Status.PENDING}, now)
-
-    def cancel(
+    def move_to(
         self,
+        target: Status,
         actor: Actor,
         now: datetime,
+        *,
         reason: str | None = None,
-        late_cutoff: timedelta | None = None,
+        policy: BookingPolicy | None = None,
     ) -> None:
-        """Cancel; inside ``late_cutoff`` before the start it is still allowed but recorded
-        as a late cancellation."""
-        if not (actor.is_admin or self._is_own_doctor(actor) or self._is_own_patient(actor)):
-            raise PermissionDenied("You may not cancel this appointment.")
-        if actor.is_patient and now >= self.start and self.status in ACTIVE:
-            raise TransitionNotAllowed(
-                self.status, Status.CANCELLED, "a patient cancels only before it starts"
-            )
-        self._move(Status.CANCELLED, ACTIVE, now)
-        self.cancellation_reason = (
-            require_text(reason, "reason", REASON_MAX, allow_empty=True) if reason else None
-        ) or None
-        self.late_cancellation = late_cutoff is not None and self.start - now < late_cutoff
-
-    def complete(self, actor: Actor, now: datetime) -> None:
-        self._finish(actor, now, Status.COMPLETED)
-
-    def mark_no_show(self, actor: Actor, now: datetime) -> None:
-        self._finish(actor, now, Status.NO_SHOW)
-
-    def _finish(self, actor: Actor, now: datetime, target: Status) -> None:
-        if not (actor.is_admin or self._is_own_doctor(actor)):
-            raise PermissionDenied(f"Only the appointment's doctor or an admin may mark it {target}.")
-        if self.status is Status.CONFIRMED and now < self.start:
+        """Take the lifecycle step to ``target`` (``TRANSITIONS``). Cancelling records the
+        optional ``reason``, and whether it came inside ``policy``'s late-cancellation cut-off."""
+        step = TRANSITIONS.get(target)
+        if step is None:
+            raise PermissionDenied("Status goes back to pending only by rescheduling.")
+        party = self.party_of(actor)
+        if party not in step.parties:
+            raise PermissionDenied(step.refusal)
+        if self.status not in step.allowed_from:
+            raise TransitionNotAllowed(self.status, target)
+        started = now >= self.start
+        if step.only_once_started and not started:
             raise TransitionNotAllowed(self.status, target, "it has not started yet")
-        self._move(target, {Status.CONFIRMED}, now)
+        if target is Status.CANCELLED and party is Party.PATIENT and started:
+            raise TransitionNotAllowed(
+                self.status, target, "a patient cancels only before it starts"
+            )
+        self.status = target
+        self.updated_at = now
+        if target is Status.CANCELLED:
+            text = require_text(reason, "reason", REASON_MAX, allow_empty=True) if reason else ""
+            self.cancellation_reason = text or None
+            self.late_cancellation = policy is not None and policy.is_late_cancellation(
+                self.start, now
+            )
 
     def reschedule(
         self, actor: Actor, new_slot: Interval, now: datetime, buffer: timedelta = timedelta(0)
@@ -166,22 +171,58 @@ class Appointment(Entity):
         )
 
     def require_can_reschedule(self, actor: Actor) -> None:
-        if not (actor.is_admin or self._is_own_patient(actor)):
+        if self.party_of(actor) not in (Party.ADMIN, Party.PATIENT):
             raise PermissionDenied("Only the appointment's patient or an admin may reschedule it.")
         if self.status not in ACTIVE:
             raise TransitionNotAllowed(self.status, Status.PENDING, "only active ones move")
 
     def change_reason(self, actor: Actor, reason: str, now: datetime) -> None:
-        if not (actor.is_admin or self._is_own_patient(actor)):
+        if self.party_of(actor) not in (Party.ADMIN, Party.PATIENT):
             raise PermissionDenied("Only the appointment's patient or an admin may edit the reason.")
         self.reason = require_text(reason, "reason", REASON_MAX, allow_empty=True)
         self.updated_at = now
 
-    def _move(self, target: Status, allowed_from: Iterable[Status], now: datetime) -> None:
-        if self.status not in allowed_from:
-            raise TransitionNotAllowed(self.status, target)
-        self.status = target
-        self.updated_at = now
+
+class Party(StrEnum):
+    """The part an actor plays in an appointment."""
+
+    ADMIN = "admin"
+    DOCTOR = "doctor"  # the appointment's own doctor
+    PATIENT = "patient"  # the appointment's own patient
+
+
+@dataclass(frozen=True)
+class Step:
+    """One lifecycle step: from which statuses, by whom, and whether only once it started."""
+
+    allowed_from: frozenset[Status]
+    parties: frozenset[Party]
+    refusal: str
+    only_once_started: bool = False
+
+
+_STAFF = frozenset({Party.ADMIN, Party.DOCTOR})
+
+#: The lifecycle of SPEC section 3; back to pending happens only by rescheduling. Who may act is
+#: checked before what the status allows. A patient cancels only before the start.
+TRANSITIONS: dict[Status, Step] = {
+    Status.CONFIRMED: Step(
+        frozenset({Status.PENDING}), _STAFF, "Only the appointment's doctor or an admin may confirm it."
+    ),
+    Status.CANCELLED: Step(ACTIVE, _STAFF | {Party.PATIENT}, "You may not cancel this appointment."),
+    Status.COMPLETED: Step(
+        frozenset({Status.CONFIRMED}),
+        _STAFF,
+        "Only the appointment's doctor or an admin may mark it completed.",
+        only_once_started=True,
+    ),
+    Status.NO_SHOW: Step(
+        frozenset({Status.CONFIRMED}),
+        _STAFF,
+        "Only the appointment's doctor or an admin may mark it a no-show.",
+        only_once_started=True,
+    ),
+}
 
 
 # -- booking ---------------------------------------------------------------------------------
@@ -244,5 +285,3 @@ def check_bookable(
     if any(slot.overlaps(busy) for busy in patient_busy):
         raise PatientDoubleBooked()
 
-
-ROLES_WHO_BOOK = frozenset({Role.PATIENT, Role.ADMIN})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from healthcare.domain.model import Entity
+from healthcare.domain.entity import Entity
 
 
 class Action(StrEnum):

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from healthcare.domain.entity import Entity
 from healthcare.domain.errors import (
     AvailabilityInUse,
     InPast,
     InvalidTimeRange,
     OverlappingAvailability,
 )
-from healthcare.domain.model import Entity
 from healthcare.domain.time import Interval
 
 MAX_WINDOW = timedelta(hours=24)

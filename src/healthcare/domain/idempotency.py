@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from healthcare.domain.entity import Entity
 from healthcare.domain.errors import IdempotencyKeyReused, InvalidInput
-from healthcare.domain.model import Entity
 from healthcare.domain.time import require_aware
 
 KEY_MAX = 255

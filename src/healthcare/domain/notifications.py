@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from healthcare.domain.appointments import Appointment
-from healthcare.domain.model import Doctor, Entity
+from healthcare.domain.doctors import Doctor
+from healthcare.domain.entity import Entity
 from healthcare.domain.time import zone
 
 

@@ -7,8 +7,13 @@ from datetime import datetime
 
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Appointment, Status
-from healthcare.domain.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
-from healthcare.domain.model import Entity, require_text
+from healthcare.domain.entity import Entity
+from healthcare.domain.errors import (
+    InvalidInput,
+    PermissionDenied,
+    TransitionNotAllowed,
+)
+from healthcare.domain.text import require_text
 
 TEXT_MAX = 20_000
 

@@ -36,7 +36,7 @@ from healthcare.application.services.jobs import (
 from healthcare.config import ConfigError, Settings
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from healthcare.application.services.bulk import (
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Status
 from healthcare.domain.time import zone
-from healthcare.domain.weekly import local_instant
+from healthcare.domain.weekly_hours import local_instant
 
 #: Every demo user signs in with this password (hashed once for the whole load).
 DEMO_PASSWORD = "demo-clinic-password"

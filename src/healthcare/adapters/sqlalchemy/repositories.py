@@ -71,13 +71,16 @@ from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import ACTIVE, MAX_BLOCKING, Appointment, Status
 from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
+from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import IdempotencyKeyTaken
 from healthcare.domain.idempotency import IdempotencyRecord
-from healthcare.domain.model import Doctor, Patient, Role, User
 from healthcare.domain.notifications import OutboxMessage
+from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
-from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
+from healthcare.domain.users import Role, User
+from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E", bound=Any)
 R = TypeVar("R", bound=EntityRow[Any])

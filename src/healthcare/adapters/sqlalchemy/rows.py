@@ -17,12 +17,15 @@ from healthcare.adapters.sqlalchemy.types import UtcDateTime
 from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
+from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.idempotency import IdempotencyRecord
-from healthcare.domain.model import Doctor, Patient, Role, User
 from healthcare.domain.notifications import OutboxMessage
-from healthcare.domain.policy import PolicyOverrides
+from healthcare.domain.patients import Patient
+from healthcare.domain.policy import BookingPolicy
 from healthcare.domain.records import MedicalRecord
-from healthcare.domain.weekly import AvailabilityException, AvailabilityRule
+from healthcare.domain.users import Role, User
+from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E")
 
@@ -124,7 +127,7 @@ class DoctorRow(EntityRow[Doctor]):
             specialization=self.specialization,
             appointment_minutes=self.appointment_minutes,
             timezone=self.timezone,
-            policy=PolicyOverrides(
+            policy=BookingPolicy(
                 min_notice_minutes=self.min_notice_minutes,
                 horizon_days=self.horizon_days,
                 buffer_minutes=self.buffer_minutes,

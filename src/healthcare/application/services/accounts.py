@@ -6,12 +6,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from healthcare.application.commands import CreateUser, RegisterPatient, UpdateUser, given
-from healthcare.application.ports import Clock, Page, PageRequest, PasswordHasher, TokenHolder
+from healthcare.application.commands import (
+    CreateUser,
+    RegisterPatient,
+    UpdateUser,
+    given,
+)
+from healthcare.application.ports import (
+    Clock,
+    Page,
+    PageRequest,
+    PasswordHasher,
+    TokenHolder,
+)
 from healthcare.application.services.base import Service, not_found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import (
     AuthenticationFailed,
     DuplicateEmail,
@@ -19,7 +31,8 @@ from healthcare.domain.errors import (
     InvalidCredentials,
     InvalidInput,
 )
-from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.patients import Patient
+from healthcare.domain.users import Role, User
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,18 +17,20 @@ from healthcare.domain.appointments import (
     check_bookable,
     require_initial_status,
     slot_for,
+    status_named,
     who_is_booked_for,
 )
-from healthcare.domain.errors import Conflict, InvalidInput, PermissionDenied
+from healthcare.domain.calendar import local_day
+from healthcare.domain.doctors import Doctor
+from healthcare.domain.errors import Conflict, InvalidInput
 from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
-from healthcare.domain.model import Doctor
+from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from healthcare.domain.time import Interval
-from healthcare.domain.weekly import BookingPolicy, local_day
 
 
 class AppointmentService(Service):
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = BookingPolicy()
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = CLINIC_DEFAULTS
     ) -> None:
         super().__init__(uow_factory, clock)
         #: The clinic's defaults; each doctor's own choices are applied on top.
@@ -129,23 +130,24 @@ class AppointmentService(Service):
         with self.uow_factory().read_only() as uow:
             return uow.appointments.list(page, where)
 
+    def move(
+        self, actor: Actor, appointment_id: int, target: Status, reason: str | None = None
+    ) -> Appointment:
+        """One lifecycle step (``domain.appointments.TRANSITIONS``); ``reason`` goes with
+        cancelling."""
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            appointment = self._visible(uow, actor, appointment_id)
+            appointment.move_to(target, actor, now, reason=reason, policy=self.policy)
+            uow.appointments.update(appointment)
+            uow.commit()
+        return appointment
+
     def confirm(self, actor: Actor, appointment_id: int) -> Appointment:
-        return self._transition(actor, appointment_id, lambda a, now: a.confirm(actor, now))
+        return self.move(actor, appointment_id, Status.CONFIRMED)
 
     def cancel(self, actor: Actor, appointment_id: int, reason: str | None = None) -> Appointment:
-        cutoff = self.policy.late_cancel_cutoff
-        return self._transition(
-            actor, appointment_id, lambda a, now: a.cancel(actor, now, reason, cutoff)
-        )
-
-    def complete(self, actor: Actor, appointment_id: int) -> Appointment:
-        return self._transition(actor, appointment_id, lambda a, now: a.complete(actor, now))
-
-    def mark_no_show(self, actor: Actor, appointment_id: int) -> Appointment:
-        return self._transition(actor, appointment_id, lambda a, now: a.mark_no_show(actor, now))
-
-    def reschedule(self, actor: Actor, appointment_id: int, start: datetime) -> Appointment:
-        return self.update(actor, appointment_id, UpdateAppointment(start=start))
+        return self.move(actor, appointment_id, Status.CANCELLED, reason)
 
     def update(self, actor: Actor, appointment_id: int, command: UpdateAppointment) -> Appointment:
         """A partial update: reason, a new start (reschedule) and/or a lifecycle ``status``."""
@@ -171,8 +173,12 @@ class AppointmentService(Service):
             if "reason" in changes:
                 appointment.change_reason(actor, changes["reason"] or "", now)
             if "status" in changes and changes["status"] != appointment.status:
-                self._apply_status(
-                    appointment, actor, now, changes["status"], changes.get("cancellation_reason")
+                appointment.move_to(
+                    status_named(changes["status"]),
+                    actor,
+                    now,
+                    reason=changes.get("cancellation_reason"),
+                    policy=self.policy,
                 )
             elif "cancellation_reason" in changes and appointment.status is not Status.CANCELLED:
                 raise InvalidInput(
@@ -184,36 +190,6 @@ class AppointmentService(Service):
         return appointment
 
     # -- helpers ---------------------------------------------------------------------------
-
-    def _transition(
-        self, actor: Actor, appointment_id: int, action: Callable[[Appointment, datetime], None]
-    ) -> Appointment:
-        now = self.clock.now()
-        with self.uow_factory() as uow:
-            appointment = self._visible(uow, actor, appointment_id)
-            action(appointment, now)
-            uow.appointments.update(appointment)
-            uow.commit()
-        return appointment
-
-    def _apply_status(
-        self, appointment: Appointment, actor: Actor, now: datetime, status: str, reason: str | None
-    ) -> None:
-        try:
-            target = Status(status)
-        except ValueError:
-            raise InvalidInput("Unknown status.", {"status": ["Not a valid status."]}) from None
-        actions = {
-            Status.CONFIRMED: lambda: appointment.confirm(actor, now),
-            Status.CANCELLED: lambda: appointment.cancel(
-                actor, now, reason, self.policy.late_cancel_cutoff
-            ),
-            Status.COMPLETED: lambda: appointment.complete(actor, now),
-            Status.NO_SHOW: lambda: appointment.mark_no_show(actor, now),
-        }
-        if target not in actions:
-            raise PermissionDenied("Status goes back to pending only by rescheduling.")
-        actions[target]()
 
     @staticmethod
     def _doctor(uow: UnitOfWork, doctor_id: int) -> Doctor:
@@ -242,7 +218,7 @@ class AppointmentService(Service):
         """Rules 1-3 and the doctor's booking policy on what the repositories hold now; the
         storage re-checks rule 3 (with the buffer) atomically. Returns the policy in force."""
         assert doctor.id is not None
-        policy = self.policy.with_overrides(doctor.policy)
+        policy = doctor.policy.over(self.policy)
         calendar = load_calendar(uow, doctor, slot)
         reach = Interval(slot.start, slot.end + policy.buffer)
         check_bookable(

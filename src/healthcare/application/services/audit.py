@@ -6,7 +6,7 @@ from healthcare.application.ports import AuditFilter, Page, PageRequest
 from healthcare.application.services.base import Service
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import AuditEvent
-from healthcare.domain.model import Role
+from healthcare.domain.users import Role
 
 
 class AuditService(Service):

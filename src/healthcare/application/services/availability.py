@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from healthcare.application.commands import CreateAvailability, UpdateAvailability, given
+from healthcare.application.commands import (
+    CreateAvailability,
+    UpdateAvailability,
+    given,
+)
 from healthcare.application.ports import AvailabilityFilter, Page, PageRequest
 from healthcare.application.services.base import Service, not_found
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
-from healthcare.domain.availability import Availability, ensure_no_overlap, validate_window
+from healthcare.domain.availability import (
+    Availability,
+    ensure_no_overlap,
+    validate_window,
+)
+from healthcare.domain.calendar import Calendar
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import InvalidInput, PermissionDenied
-from healthcare.domain.model import Doctor, Role
 from healthcare.domain.time import Interval, zone
-from healthcare.domain.weekly import Calendar
+from healthcare.domain.users import Role
 
 
 class AvailabilityService(Service):

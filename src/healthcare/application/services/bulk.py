@@ -34,6 +34,7 @@ from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import ACTIVE, Appointment, Status, slot_for
 from healthcare.domain.audit import Action, Resource
 from healthcare.domain.availability import Availability, validate_window
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import (
     DomainError,
     DuplicateEmail,
@@ -45,9 +46,10 @@ from healthcare.domain.errors import (
     SlotUnavailable,
     TransitionNotAllowed,
 )
-from healthcare.domain.model import Doctor, Patient, Role, User
+from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
+from healthcare.domain.users import Role, User
 
 T = TypeVar("T")
 

@@ -27,15 +27,15 @@ from healthcare.application.services.availability import managed_doctor, require
 from healthcare.application.services.base import Service, found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
+from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.calendar import Calendar
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import AvailabilityInUse, InPast
-from healthcare.domain.model import Doctor, Role
-from healthcare.domain.policy import PolicyOverrides
+from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from healthcare.domain.time import Interval, zone
-from healthcare.domain.weekly import (
-    AvailabilityException,
+from healthcare.domain.users import Role
+from healthcare.domain.weekly_hours import (
     AvailabilityRule,
-    BookingPolicy,
-    Calendar,
     ensure_rule_fits,
     validate_rule_hours,
 )
@@ -55,7 +55,7 @@ def load_calendar(uow: UnitOfWork, doctor: Doctor, within: Interval) -> Calendar
 
 class CalendarService(Service):
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = BookingPolicy()
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = CLINIC_DEFAULTS
     ) -> None:
         super().__init__(uow_factory, clock)
         self.policy = policy
@@ -155,15 +155,15 @@ class CalendarService(Service):
 
     # -- booking policy ----------------------------------------------------------------------
 
-    def policy_of(self, actor: Actor, doctor_id: int) -> tuple[PolicyOverrides, BookingPolicy]:
+    def policy_of(self, actor: Actor, doctor_id: int) -> tuple[BookingPolicy, BookingPolicy]:
         """The doctor's own choices, and the policy in force (the clinic's with them)."""
         with self.uow_factory().read_only() as uow:
             doctor = self._doctor(uow, doctor_id)
-        return doctor.policy, self.policy.with_overrides(doctor.policy)
+        return doctor.policy, doctor.policy.over(self.policy)
 
     def update_policy(
         self, actor: Actor, doctor_id: int, command: UpdatePolicy
-    ) -> tuple[PolicyOverrides, BookingPolicy]:
+    ) -> tuple[BookingPolicy, BookingPolicy]:
         """Admins only: the policy is the clinic's decision, not the doctor's."""
         actor.require_role(Role.ADMIN)
         with self.uow_factory() as uow:
@@ -171,7 +171,7 @@ class CalendarService(Service):
             doctor.policy = replace(doctor.policy, **given(command))  # validates
             uow.doctors.update(doctor)
             uow.commit()
-        return doctor.policy, self.policy.with_overrides(doctor.policy)
+        return doctor.policy, doctor.policy.over(self.policy)
 
     # -- helpers -----------------------------------------------------------------------------
 

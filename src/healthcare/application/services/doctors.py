@@ -8,8 +8,9 @@ from healthcare.application.commands import CreateDoctor, UpdateDoctor, given
 from healthcare.application.ports import Page, PageRequest
 from healthcare.application.services.base import Service, not_found
 from healthcare.domain.actor import Actor
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import InUse, InvalidInput, ProfileAlreadyExists
-from healthcare.domain.model import Doctor, Role
+from healthcare.domain.users import Role
 
 
 class DoctorService(Service):

@@ -16,13 +16,14 @@ from healthcare.application.ports import Clock, MessageSender
 from healthcare.application.services.base import Service
 from healthcare.application.unit_of_work import UnitOfWorkFactory
 from healthcare.domain.actor import Actor
+from healthcare.domain.appointments import Status
 from healthcare.domain.availability import (
     Availability,
     ensure_no_overlap,
     validate_window,
 )
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import DomainError
-from healthcare.domain.model import Doctor
 from healthcare.domain.notifications import reminder_for
 from healthcare.domain.time import Interval, require_aware
 
@@ -71,7 +72,7 @@ class NoShowJob(Service):
             with self.uow_factory() as uow:
                 batch = uow.appointments.confirmed_ended_before(now - grace, self.BATCH)
                 for appointment in batch:
-                    appointment.mark_no_show(actor, now)
+                    appointment.move_to(Status.NO_SHOW, actor, now)
                     uow.appointments.update(appointment)
                 uow.commit()
             marked += len(batch)

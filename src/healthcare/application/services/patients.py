@@ -10,8 +10,14 @@ from healthcare.application.services.base import Service, not_found
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
-from healthcare.domain.errors import InvalidInput, NotFound, PermissionDenied, ProfileAlreadyExists
-from healthcare.domain.model import Patient, Role
+from healthcare.domain.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ProfileAlreadyExists,
+)
+from healthcare.domain.patients import Patient
+from healthcare.domain.users import Role
 
 
 class PatientService(Service):

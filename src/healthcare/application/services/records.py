@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from healthcare.application.commands import ReviseMedicalRecord, WriteMedicalRecord, given
+from healthcare.application.commands import (
+    ReviseMedicalRecord,
+    WriteMedicalRecord,
+    given,
+)
 from healthcare.application.ports import Page, PageRequest, RecordFilter
 from healthcare.application.services.base import Service, not_found
 from healthcare.application.unit_of_work import UnitOfWork

@@ -15,10 +15,10 @@ from healthcare.application.services.base import Service, not_found
 from healthcare.application.services.calendar import load_calendar
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
-from healthcare.domain.model import Doctor
-from healthcare.domain.schedule import free_slots, search_range
+from healthcare.domain.doctors import Doctor
+from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
+from healthcare.domain.slots import free_slots, search_range
 from healthcare.domain.time import Interval
-from healthcare.domain.weekly import BookingPolicy
 
 #: Local days reach at most 14 hours either side of UTC: a day's margin covers every zone.
 DAY = timedelta(days=1)
@@ -34,7 +34,7 @@ class Slot:
 
 class SlotService(Service):
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = BookingPolicy()
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = CLINIC_DEFAULTS
     ) -> None:
         super().__init__(uow_factory, clock)
         self.policy = policy
@@ -85,7 +85,7 @@ class SlotService(Service):
         own appointments; an admin (who may override the policy) with only the buffer."""
         assert doctor.id is not None
         now = self.clock.now()
-        policy = self.policy.with_overrides(doctor.policy)
+        policy = doctor.policy.over(self.policy)
         calendar = load_calendar(uow, doctor, within)
         # Whole local days around the range, so the daily cap counts every appointment.
         around = Interval(within.start - DAY, within.end + DAY)

@@ -18,14 +18,14 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import (
+from healthcare.entrypoints.api.schemas.appointments import (
     AppointmentIn,
     AppointmentOut,
     AppointmentPatch,
     AppointmentQuery,
     CancelIn,
-    IdempotencyHeaders,
 )
+from healthcare.entrypoints.api.schemas.common import IdempotencyHeaders
 from healthcare.entrypoints.api.security import current_actor, roles, signed_in
 
 blp = resource("appointments", "/api/appointments", "Booking and the appointment lifecycle.")
@@ -93,38 +93,37 @@ class AppointmentItem(MethodView):
         return appointments.update(current_actor(), appointment_id, UpdateAppointment(**body))
 
 
-def _lifecycle_step(segment: str, name: str, use_case: str, summary: str) -> None:
-    """``POST /api/appointments/<id>/<segment>/``: one lifecycle step without a body."""
-
+@blp.route("/<id:appointment_id>/confirm/")
+class Confirm(MethodView):
+    @signed_in
+    @blp.response(200, AppointmentOut)
+    @documents(blp, 401, 403, 404, 409)
     @inject
-    def post(
-        self: MethodView, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]
-    ) -> Appointment:
-        return getattr(appointments, use_case)(current_actor(), appointment_id)  # type: ignore[no-any-return]
-
-    post.__doc__ = summary  # before the decorators copy it: it is the OpenAPI summary
-    documented = documents(blp, 401, 403, 404, 409)(post)
-    view = type(
-        name, (MethodView,), {"post": signed_in(blp.response(200, AppointmentOut)(documented))}
-    )
-    blp.route(f"/<id:appointment_id>/{segment}/")(view)
+    def post(self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]) -> Any:
+        """Confirm a pending appointment (its doctor or an admin)"""
+        return appointments.move(current_actor(), appointment_id, Status.CONFIRMED)
 
 
-_lifecycle_step(
-    "confirm", "Confirm", "confirm", "Confirm a pending appointment (its doctor or an admin)"
-)
-_lifecycle_step(
-    "complete",
-    "Complete",
-    "complete",
-    "Mark a confirmed appointment completed once it has started (its doctor or an admin)",
-)
-_lifecycle_step(
-    "no-show",
-    "NoShow",
-    "mark_no_show",
-    "Mark a confirmed appointment a no-show once it has started (its doctor or an admin)",
-)
+@blp.route("/<id:appointment_id>/complete/")
+class Complete(MethodView):
+    @signed_in
+    @blp.response(200, AppointmentOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def post(self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]) -> Any:
+        """Mark a confirmed appointment completed once it has started (its doctor or an admin)"""
+        return appointments.move(current_actor(), appointment_id, Status.COMPLETED)
+
+
+@blp.route("/<id:appointment_id>/no-show/")
+class NoShow(MethodView):
+    @signed_in
+    @blp.response(200, AppointmentOut)
+    @documents(blp, 401, 403, 404, 409)
+    @inject
+    def post(self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]) -> Any:
+        """Mark a confirmed appointment a no-show once it has started (its doctor or an admin)"""
+        return appointments.move(current_actor(), appointment_id, Status.NO_SHOW)
 
 
 @blp.route("/<id:appointment_id>/cancel/")

@@ -17,7 +17,7 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import AuditEventOut, AuditQuery
+from healthcare.entrypoints.api.schemas.audit import AuditEventOut, AuditQuery
 from healthcare.entrypoints.api.security import current_actor, roles
 
 blp = resource("audit-events", "/api/audit-events", "Who read or changed patient data (admins).")

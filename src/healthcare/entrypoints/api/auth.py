@@ -14,7 +14,7 @@ from healthcare.application.services import AccountService
 from healthcare.application.services.accounts import Account, family_key, token_key
 from healthcare.domain.errors import AuthenticationFailed
 from healthcare.entrypoints.api.routing import PUBLIC, documents, resource
-from healthcare.entrypoints.api.schemas import (
+from healthcare.entrypoints.api.schemas.auth import (
     AccountOut,
     CredentialsIn,
     LoginOut,

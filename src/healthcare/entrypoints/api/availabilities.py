@@ -19,7 +19,7 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import (
+from healthcare.entrypoints.api.schemas.calendar import (
     AvailabilityIn,
     AvailabilityOut,
     AvailabilityPatch,

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from healthcare.application.commands import CreateException
 from healthcare.application.ports import ExceptionFilter
 from healthcare.application.services.calendar import CalendarService
-from healthcare.domain.weekly import AvailabilityException
+from healthcare.domain.blocked_periods import AvailabilityException
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -19,7 +19,11 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import ExceptionIn, ExceptionOut, ExceptionQuery
+from healthcare.entrypoints.api.schemas.calendar import (
+    ExceptionIn,
+    ExceptionOut,
+    ExceptionQuery,
+)
 from healthcare.entrypoints.api.security import current_actor, roles, signed_in
 
 blp = resource(

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from healthcare.application.commands import CreateRule, UpdateRule
 from healthcare.application.ports import RuleFilter
 from healthcare.application.services.calendar import CalendarService
-from healthcare.domain.weekly import AvailabilityRule
+from healthcare.domain.weekly_hours import AvailabilityRule
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -19,7 +19,12 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import RuleIn, RuleOut, RulePatch, RuleQuery
+from healthcare.entrypoints.api.schemas.calendar import (
+    RuleIn,
+    RuleOut,
+    RulePatch,
+    RuleQuery,
+)
 from healthcare.entrypoints.api.security import current_actor, roles, signed_in
 
 blp = resource(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import asdict
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
@@ -12,9 +12,8 @@ from flask.views import MethodView
 from healthcare.application.commands import CreateDoctor, UpdateDoctor, UpdatePolicy
 from healthcare.application.services import DoctorService, SlotService
 from healthcare.application.services.calendar import CalendarService
-from healthcare.domain.model import Doctor
-from healthcare.domain.policy import PolicyOverrides
-from healthcare.domain.weekly import BookingPolicy
+from healthcare.domain.doctors import Doctor
+from healthcare.domain.policy import BookingPolicy
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -22,7 +21,7 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import (
+from healthcare.entrypoints.api.schemas.doctors import (
     DoctorIn,
     DoctorOut,
     DoctorPatch,
@@ -36,9 +35,6 @@ from healthcare.entrypoints.api.security import current_actor, roles, signed_in
 from healthcare.entrypoints.api.slots import slot_body
 
 blp = resource("doctors", "/api/doctors", "Doctor profiles and their bookable slots.")
-
-MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
-
 
 @blp.route("/")
 class Doctors(MethodView):
@@ -117,18 +113,10 @@ class DoctorSlots(MethodView):
 
 
 def _policy_body(
-    doctor_id: int, policy: tuple[PolicyOverrides, BookingPolicy]
+    doctor_id: int, policy: tuple[BookingPolicy, BookingPolicy]
 ) -> dict[str, Any]:
-    overrides, effective = policy
-    return {
-        "doctor": doctor_id,
-        "min_notice_minutes": effective.min_notice // MINUTE,
-        "horizon_days": effective.horizon.days,
-        "buffer_minutes": effective.buffer // MINUTE,
-        "max_per_day": effective.max_per_day,
-        "late_cancel_hours": effective.late_cancel_cutoff // HOUR,
-        "overrides": overrides,
-    }
+    own, in_force = policy
+    return {"doctor": doctor_id, **asdict(in_force), "overrides": own}
 
 
 @blp.route("/<id:doctor_id>/policy/")

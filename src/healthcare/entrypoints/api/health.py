@@ -11,7 +11,7 @@ from flask.views import MethodView
 from healthcare.application.services import HealthService
 from healthcare.entrypoints.api.errors import error_response
 from healthcare.entrypoints.api.routing import PUBLIC, documents, resource
-from healthcare.entrypoints.api.schemas import HealthOut
+from healthcare.entrypoints.api.schemas.common import HealthOut
 
 blp = resource("health", "/", "Liveness and readiness probes.")
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from healthcare.application.commands import CreatePatient, UpdatePatient
 from healthcare.application.services import PatientService
-from healthcare.domain.model import Patient
+from healthcare.domain.patients import Patient
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -17,7 +17,12 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import ListQuery, PatientIn, PatientOut, PatientPatch
+from healthcare.entrypoints.api.schemas.common import ListQuery
+from healthcare.entrypoints.api.schemas.patients import (
+    PatientIn,
+    PatientOut,
+    PatientPatch,
+)
 from healthcare.entrypoints.api.security import current_actor, roles, signed_in
 
 blp = resource("patients", "/api/patients", "Patient profiles (every access is audited).")

@@ -18,7 +18,7 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import (
+from healthcare.entrypoints.api.schemas.records import (
     MedicalRecordIn,
     MedicalRecordOut,
     MedicalRecordPatch,

@@ -12,7 +12,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from healthcare.application.ports import Page, PageRequest
-from healthcare.entrypoints.api.schemas import MAX_ID
+from healthcare.entrypoints.api.schemas.fields import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from dependency_injector.wiring import Provide, inject
 from flask.views import MethodView
 
 from healthcare.application.services import SlotService
-from healthcare.domain.model import Doctor
+from healthcare.domain.doctors import Doctor
 from healthcare.domain.time import Interval, zone
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
@@ -17,7 +17,7 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import SlotOut, SlotSearchQuery
+from healthcare.entrypoints.api.schemas.doctors import SlotOut, SlotSearchQuery
 from healthcare.entrypoints.api.security import current_actor, signed_in
 
 blp = resource("slots", "/api/slots", "Free bookable slots across doctors.")

@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from healthcare.application.commands import CreateUser, UpdateUser
 from healthcare.application.services import AccountService
-from healthcare.domain.model import Role, User
+from healthcare.domain.users import Role, User
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -17,7 +17,12 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
-from healthcare.entrypoints.api.schemas import UserIn, UserOut, UserPatch, UserQuery
+from healthcare.entrypoints.api.schemas.users import (
+    UserIn,
+    UserOut,
+    UserPatch,
+    UserQuery,
+)
 from healthcare.entrypoints.api.security import current_actor, roles
 
 blp = resource("users", "/api/users", "User accounts (admins only).")

@@ -1,0 +1,40 @@
+"""What every resource's schemas share: request bodies, list queries, headers."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from healthcare.application.ports import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from healthcare.entrypoints.api.schemas.fields import MAX_PAGE
+
+
+class Body(ma.Schema):
+    """A request body: a JSON object with known fields only."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class ListQuery(ma.Schema):
+    """``page`` from 1 and ``page_size`` from 1 to 100; filters come from subclasses."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    page_size = fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
+    )
+
+
+class IdempotencyHeaders(ma.Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        metadata={
+            "description": "Up to 255 printable ASCII characters. A retry with the same key and "
+            "body returns the original appointment (201) and books nothing new; the same key "
+            "with another body is 422."
+        },
+    )
+
+
+class HealthOut(ma.Schema):
+    status = fields.String()
