@@ -10,6 +10,7 @@ database to tests that build their own engine (the Flask app, the concurrency te
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import pytest
 from healthcare.adapters.clock import FixedClock
 from healthcare.adapters.in_memory import InMemoryStore, InMemoryUnitOfWork
 from healthcare.adapters.security import Argon2PasswordHasher
-from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_session_factory
+from healthcare.adapters.in_memory.read_model import InMemoryReadModel
+from healthcare.adapters.sqlalchemy import SqlAlchemyReadModel, SqlAlchemyUnitOfWork
+from healthcare.application.read_model import ReadModel
 from healthcare.application.unit_of_work import UnitOfWork
 from tests.support.databases import (
     PostgresTestDatabase,
@@ -51,19 +54,33 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@dataclass(frozen=True)
+class Storage:
+    """One backend's write side (units of work) and read side, on the same data."""
+
+    uow_factory: Callable[[], UnitOfWork]
+    read_model: ReadModel
+
+
 @pytest.fixture
-def uow_factory(
-    backend: str, request: pytest.FixtureRequest
-) -> Iterator[Callable[[], UnitOfWork]]:
+def storage(backend: str, request: pytest.FixtureRequest) -> Iterator[Storage]:
     if backend == "memory":
         store = InMemoryStore()
-        yield lambda: InMemoryUnitOfWork(store)
+        yield Storage(lambda: InMemoryUnitOfWork(store), InMemoryReadModel(store))
         return
     url = request.getfixturevalue(f"{backend}_url")
     with engine_for(url) as engine:
-        writing = make_session_factory(engine)
-        reading = make_session_factory(engine, read_only=True)
-        yield lambda: SqlAlchemyUnitOfWork(writing, reading)
+        yield Storage(lambda: SqlAlchemyUnitOfWork(engine), SqlAlchemyReadModel(engine))
+
+
+@pytest.fixture
+def uow_factory(storage: Storage) -> Callable[[], UnitOfWork]:
+    return storage.uow_factory
+
+
+@pytest.fixture
+def read_model(storage: Storage) -> ReadModel:
+    return storage.read_model
 
 
 # -- databases -------------------------------------------------------------------------------

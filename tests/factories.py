@@ -140,3 +140,20 @@ class AuditEventFactory(factory.Factory):
     patient_id = factory.Sequence(lambda n: 1 + n)
     outcome = Outcome.ALLOWED
     id = None
+
+
+def start_over(seed: str) -> None:
+    """Make the factories repeat themselves: the same names, emails and sequence numbers as
+    the last time they started over with ``seed`` (to build one clinic twice)."""
+    factory.random.reseed_random(seed)
+    fake.seed_instance(seed)
+    for made in (
+        UserFactory,
+        DoctorFactory,
+        PatientFactory,
+        AvailabilityFactory,
+        AppointmentFactory,
+        MedicalRecordFactory,
+        AuditEventFactory,
+    ):
+        made.reset_sequence()

@@ -28,11 +28,11 @@ from healthcare.adapters.clock import SystemClock
 from healthcare.adapters.notifications import LogSender, SmtpSender
 from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.adapters.sqlalchemy import (
+    SqlAlchemyReadModel,
     SqlAlchemyUnitOfWork,
     create_engine_from_url,
     current_revision,
     head_revision,
-    make_session_factory,
     upgrade_schema,
 )
 from healthcare.application.services import (
@@ -103,10 +103,16 @@ def booking_policy(settings: Settings) -> BookingPolicy:
 
 
 def use_case(
-    service: type, unit_of_work: providers.Factory, clock: providers.Provider
+    service: type,
+    unit_of_work: providers.Factory,
+    clock: providers.Provider,
+    **dependencies: providers.Provider,
 ) -> providers.Singleton:
-    """A service given the unit-of-work *provider*: it makes a fresh unit of work per call."""
-    return providers.Singleton(service, uow_factory=unit_of_work.provider, clock=clock)
+    """A service given the unit-of-work *provider* (it makes a fresh unit of work per call),
+    the clock, and whatever else it takes (the read side, the clinic's policy, ...)."""
+    return providers.Singleton(
+        service, uow_factory=unit_of_work.provider, clock=clock, **dependencies
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -129,14 +135,9 @@ class Container(containers.DeclarativeContainer):
         statement_timeout_ms=settings.provided.statement_timeout_ms,
         pool_size=settings.provided.db_pool_size,
     )
-    session_factory = providers.Singleton(make_session_factory, engine)
-    reading_session_factory = providers.Singleton(make_session_factory, engine, read_only=True)
     #: One per use case, never shared: a Factory, and services receive the provider itself.
-    unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork,
-        session_factory=session_factory,
-        reading_session_factory=reading_session_factory,
-    )
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
+    read_model = providers.Singleton(SqlAlchemyReadModel, engine)
 
     upgrade_schema = providers.Callable(upgrade_schema, engine)
     current_revision = providers.Callable(current_revision, engine)
@@ -144,36 +145,30 @@ class Container(containers.DeclarativeContainer):
 
     # Services hold no per-request state, so one each per process; AccountService also
     # pre-computes a dummy hash, which is worth doing once.
-    account_service = providers.Singleton(
-        AccountService, uow_factory=unit_of_work.provider, clock=clock, hasher=password_hasher
-    )
-    doctor_service = use_case(DoctorService, unit_of_work, clock)
-    patient_service = use_case(PatientService, unit_of_work, clock)
-    availability_service = use_case(AvailabilityService, unit_of_work, clock)
     booking_policy = providers.Singleton(booking_policy, settings)
-    appointment_service = providers.Singleton(
-        AppointmentService, uow_factory=unit_of_work.provider, clock=clock, policy=booking_policy
+    account_service = use_case(
+        AccountService, unit_of_work, clock, hasher=password_hasher, reads=read_model
     )
-    calendar_service = providers.Singleton(
-        CalendarService, uow_factory=unit_of_work.provider, clock=clock, policy=booking_policy
+    doctor_service = use_case(DoctorService, unit_of_work, clock, reads=read_model)
+    patient_service = use_case(PatientService, unit_of_work, clock, reads=read_model)
+    availability_service = use_case(AvailabilityService, unit_of_work, clock, reads=read_model)
+    appointment_service = use_case(
+        AppointmentService, unit_of_work, clock, reads=read_model, policy=booking_policy
     )
-    medical_record_service = use_case(MedicalRecordService, unit_of_work, clock)
-    audit_service = use_case(AuditService, unit_of_work, clock)
-    slot_service = providers.Singleton(
-        SlotService, uow_factory=unit_of_work.provider, clock=clock, policy=booking_policy
+    calendar_service = use_case(
+        CalendarService, unit_of_work, clock, reads=read_model, policy=booking_policy
     )
+    medical_record_service = use_case(MedicalRecordService, unit_of_work, clock, reads=read_model)
+    audit_service = use_case(AuditService, unit_of_work, clock, reads=read_model)
+    slot_service = use_case(SlotService, unit_of_work, clock, policy=booking_policy)
     health_service = use_case(HealthService, unit_of_work, clock)
 
     # Batch jobs: the same use cases and rules, run by the clinic itself.
     sender = providers.Singleton(message_sender, settings)
     no_show_job = use_case(NoShowJob, unit_of_work, clock)
-    reminder_job = providers.Singleton(
-        ReminderJob, uow_factory=unit_of_work.provider, clock=clock, sender=sender
-    )
+    reminder_job = use_case(ReminderJob, unit_of_work, clock, sender=sender)
     availability_import = use_case(AvailabilityImport, unit_of_work, clock)
-    bulk_load_service = providers.Singleton(
-        BulkLoadService, uow_factory=unit_of_work.provider, clock=clock, hasher=password_hasher
-    )
+    bulk_load_service = use_case(BulkLoadService, unit_of_work, clock, hasher=password_hasher)
 
 
 def create_container(settings: Settings | None = None) -> Container:

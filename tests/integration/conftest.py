@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_session_factory
+from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from tests.support.databases import backend_params, engine_for
 
 
@@ -25,6 +25,4 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sql_uow(engine: Engine) -> Callable[[], SqlAlchemyUnitOfWork]:
     """Makes units of work on the backend under test (``uow_factory`` also covers memory)."""
-    writing = make_session_factory(engine)
-    reading = make_session_factory(engine, read_only=True)
-    return lambda: SqlAlchemyUnitOfWork(writing, reading)
+    return lambda: SqlAlchemyUnitOfWork(engine)

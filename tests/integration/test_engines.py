@@ -11,7 +11,7 @@ import psycopg2.extensions
 import pytest
 from sqlalchemy import Engine, text
 
-from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork, make_session_factory
+from healthcare.adapters.sqlalchemy import SqlAlchemyReadModel, SqlAlchemyUnitOfWork
 from healthcare.application.ports import StorageUnavailable
 from tests.factories import UserFactory
 from tests.support.databases import engine_for
@@ -65,7 +65,7 @@ def test_a_connection_lost_mid_transaction_is_storage_unavailable_and_then_repla
     engine: Engine, database_url: str, sql_uow: Callable[[], SqlAlchemyUnitOfWork]
 ) -> None:
     with sql_uow() as uow:
-        backend_pid = uow.session.scalar(text("SELECT pg_backend_pid()"))
+        backend_pid = uow.tx.execute(text("SELECT pg_backend_pid()")).scalar()
         with engine_for(database_url) as other, other.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
         with pytest.raises(StorageUnavailable):
@@ -74,22 +74,54 @@ def test_a_connection_lost_mid_transaction_is_storage_unavailable_and_then_repla
         assert uow.users.get(1) is None
 
 
+def _terminate(url: str, backend_pid: int) -> None:
+    """Kill one server process from another connection, as a database restart would."""
+    with engine_for(url) as other, other.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend_pid})
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("read_only", [False, True], ids=["transaction", "read-only"])
+def test_a_dead_pooled_connection_is_replaced_before_the_first_statement_fails(
+    postgres_url: str, read_only: bool
+) -> None:
+    """The database restarted since the pooled connection was last used: nothing has happened
+    yet, so the unit of work's first statement is sent again on a fresh connection."""
+    with engine_for(postgres_url, pool_size=1) as engine:
+        with SqlAlchemyUnitOfWork(engine) as uow:
+            dead = uow.tx.execute(text("SELECT pg_backend_pid()")).scalar()
+        _terminate(postgres_url, dead)
+        unit = SqlAlchemyUnitOfWork(engine)
+        with unit.read_only() if read_only else unit as uow:
+            fresh = uow.tx.execute(text("SELECT pg_backend_pid()")).scalar()
+            uow.users.get(1)
+        assert fresh != dead
+
+
+@pytest.mark.postgres
+def test_a_read_on_a_dead_pooled_connection_answers_from_a_fresh_one(postgres_url: str) -> None:
+    with engine_for(postgres_url, pool_size=1) as engine:
+        reads = SqlAlchemyReadModel(engine)
+        with engine.connect() as connection:
+            dead = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        _terminate(postgres_url, dead)
+        assert reads.token_holder(1, ["jti:x"]) is None
+
+
 @pytest.mark.postgres
 def test_a_read_only_unit_of_work_reads_outside_a_transaction_and_returns_its_connection_clean(
     postgres_url: str,
 ) -> None:
     with engine_for(postgres_url, pool_size=1) as engine:
-        sessions = make_session_factory
-        reading = SqlAlchemyUnitOfWork(sessions(engine), sessions(engine, read_only=True))
-        with reading.read_only() as uow:
+        with SqlAlchemyUnitOfWork(engine).read_only() as uow:
             uow.users.get(1)
             # No BEGIN was sent: the driver holds no open transaction after the read.
-            driver = uow.session.connection().connection.dbapi_connection
+            driver = uow.tx.connection.connection.dbapi_connection
             assert driver.autocommit is True
             assert driver.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
-        with SqlAlchemyUnitOfWork(sessions(engine)) as uow:  # the one pooled connection again
+        with SqlAlchemyUnitOfWork(engine) as uow:  # the one pooled connection again
             uow.users.get(1)
-            assert uow.session.connection().connection.dbapi_connection is driver
+            assert uow.tx.connection.connection.dbapi_connection is driver
             assert driver.autocommit is False
             assert driver.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
 
@@ -97,17 +129,15 @@ def test_a_read_only_unit_of_work_reads_outside_a_transaction_and_returns_its_co
 def test_a_sqlite_read_only_unit_of_work_does_not_wait_for_the_writers_lock(
     sqlite_url: str,
 ) -> None:
-    sessions = make_session_factory
     with (
         engine_for(sqlite_url) as holder,
         engine_for(sqlite_url, statement_timeout_ms=100) as reader,
         holder.connect() as connection,
     ):
         connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the write lock is held
-        reading = SqlAlchemyUnitOfWork(sessions(reader), sessions(reader, read_only=True))
-        with reading.read_only() as uow:  # would be StorageUnavailable after 100 ms
+        with SqlAlchemyUnitOfWork(reader).read_only() as uow:  # else unavailable after 100 ms
             assert uow.users.get(1) is None
-        with pytest.raises(StorageUnavailable), SqlAlchemyUnitOfWork(sessions(reader)) as uow:
+        with pytest.raises(StorageUnavailable), SqlAlchemyUnitOfWork(reader) as uow:
             uow.users.get(1)
 
 
@@ -121,11 +151,9 @@ def test_a_connection_handed_back_inside_a_transaction_is_rolled_back_at_check_i
         driver = leftover.dbapi_connection
         leftover.close()
         assert driver.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
-        sessions = make_session_factory
-        reading = SqlAlchemyUnitOfWork(sessions(engine), sessions(engine, read_only=True))
-        with reading.read_only() as uow:
+        with SqlAlchemyUnitOfWork(engine).read_only() as uow:
             assert uow.users.get(1) is None
-            assert uow.session.connection().connection.dbapi_connection is driver
+            assert uow.tx.connection.connection.dbapi_connection is driver
 
 
 @pytest.mark.postgres

@@ -14,7 +14,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
-from healthcare.application.ports import PageRequest
 from healthcare.domain.appointments import Status
 from healthcare.domain.errors import (
     DomainError,
@@ -27,6 +26,7 @@ from healthcare.domain.errors import (
     RecordAlreadyExists,
     SlotUnavailable,
 )
+from healthcare.domain.time import Interval
 from healthcare.domain.users import Role
 from tests.factories import (
     DoctorFactory,
@@ -49,13 +49,12 @@ UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 def refused(
     sql_uow: UowFactory, error: type[DomainError], write: Callable[[SqlAlchemyUnitOfWork], object]
 ) -> None:
-    """``write`` raises ``error``, raised by the database, and leaves the transaction usable."""
-    with sql_uow() as uow:
-        with pytest.raises(error) as raised:
-            write(uow)
-        assert raised.value.__cause__ is not None, "refused by a service-side check, not the database"
-        uow.users.add(UserFactory())  # the SAVEPOINT kept the rest of the transaction alive
-        uow.commit()
+    """``write`` raises ``error``, raised by the database; the unit of work ends there (no use
+    case goes on after a broken guarantee), and the next one starts clean."""
+    with pytest.raises(error) as raised, sql_uow() as uow:
+        write(uow)
+    assert raised.value.__cause__ is not None, "refused by a service-side check, not the database"
+    stored(sql_uow, lambda uow: uow.users.add(UserFactory()))
 
 
 def test_an_email_differing_only_in_case_is_a_duplicate(sql_uow: UowFactory) -> None:
@@ -135,7 +134,8 @@ def test_touching_appointments_and_cancelled_ones_do_not_block(sql_uow: UowFacto
         add_appointment(uow, doctor, other, at(11))  # over the cancelled one
         uow.commit()
     with sql_uow() as uow:
-        assert uow.appointments.list(PageRequest()).total == 4
+        day = Interval(at(0), at(23))
+        assert len(uow.appointments.active_overlapping(day, doctor_id=doctor.id)) == 3
 
 
 def test_reactivating_an_appointment_over_another_is_refused(sql_uow: UowFactory) -> None:

@@ -1,14 +1,16 @@
-"""The SQL repositories answer every query exactly as the in-memory reference does.
+"""The SQL adapters answer every query exactly as the in-memory reference does.
 
-One clinic is stored in both; then each query runs on both and the answers (ids, in order,
-with totals) must match. Plus what only SQL can get wrong: one query per actor look-up, one
-INSERT per audit batch.
+One clinic is stored in both; then each repository query runs on both and the answers (ids, in
+order) must match, and each read of the read side must give the very same answer (every field of
+every item, totals, and the audit events an audited read writes). Plus what only SQL can get
+wrong: one statement per token check, one INSERT per audit batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,21 +18,24 @@ import pytest
 from sqlalchemy import Engine, event
 
 from healthcare.adapters.in_memory import InMemoryStore, InMemoryUnitOfWork
+from healthcare.adapters.in_memory.read_model import InMemoryReadModel
+from healthcare.adapters.sqlalchemy import SqlAlchemyReadModel
 from healthcare.application.ports import (
     AppointmentFilter,
     AuditFilter,
     AvailabilityFilter,
     PageRequest,
-    PatientFilter,
     RecordFilter,
 )
+from healthcare.application.read_model import AuditedRead, ReadModel
 from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.domain.access import Scope
 from healthcare.domain.appointments import Status
 from healthcare.domain.audit import Action, Outcome, Resource
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.time import Interval
 from healthcare.domain.users import Role
-from tests.factories import AuditEventFactory, MedicalRecordFactory, UserFactory
+from tests.factories import AuditEventFactory, MedicalRecordFactory, UserFactory, start_over
 from tests.support.clinic_rows import (
     DAY,
     add_appointment,
@@ -87,8 +92,8 @@ def message(key: str) -> OutboxMessage:
 
 def ids(found: Any) -> Any:
     """A comparable form of a repository answer."""
-    if hasattr(found, "items"):
-        return (found.total, [item.id for item in found.items])
+    if isinstance(found, dict):  # a calendar's fields
+        return found
     if isinstance(found, list):
         return [item.id for item in found]
     if hasattr(found, "id"):
@@ -102,40 +107,16 @@ FAR_PAGE = PageRequest(page=40, page_size=5)
 MORNING = Interval(at(9, 15), at(10, 15))
 
 QUERIES: dict[str, Callable[[UnitOfWork], Any]] = {
-    "users by role": lambda uow: uow.users.list(PAGE, role=Role.PATIENT),
-    "users, a page past the end": lambda uow: uow.users.list(FAR_PAGE),
     "user by email in capitals": lambda uow: uow.users.get_by_email(
         uow.users.get(2).email.upper()  # type: ignore[union-attr]
     ),
-    "actor of a doctor": lambda uow: uow.users.get_actor(1),
-    "actor of a patient": lambda uow: uow.users.get_actor(4),
-    "actor of nobody": lambda uow: uow.users.get_actor(999),
-    "doctors by specialization, any case": lambda uow: uow.doctors.list(PAGE, "CARDIOLOGY"),
+    "doctors by specialization, any case": lambda uow: uow.doctors.all("CARDIOLOGY"),
     "doctor by user": lambda uow: uow.doctors.get_by_user(2),
     "doctor referenced": lambda uow: uow.doctors.is_referenced(1),
-    "patients seen by a doctor": lambda uow: uow.patients.list(
-        PAGE, PatientFilter(seen_by_doctor_id=2)
-    ),
-    "patient by id": lambda uow: uow.patients.list(PAGE, PatientFilter(patient_id=3)),
     "patient by user": lambda uow: uow.patients.get_by_user(5),
-    "windows of a doctor": lambda uow: uow.availabilities.list(
-        PAGE, AvailabilityFilter(doctor_id=2)
-    ),
-    "windows in a range": lambda uow: uow.availabilities.list(
-        SECOND_PAGE, AvailabilityFilter(start=at(10), end=at(10) + timedelta(days=1))
-    ),
     "windows overlapping": lambda uow: uow.availabilities.overlapping(1, MORNING),
     "windows overlapping but one": lambda uow: uow.availabilities.overlapping(
         1, MORNING, exclude_id=1
-    ),
-    "all appointments": lambda uow: uow.appointments.list(PageRequest(page_size=100)),
-    "appointments, second page": lambda uow: uow.appointments.list(SECOND_PAGE),
-    "appointments filtered": lambda uow: uow.appointments.list(
-        PAGE,
-        AppointmentFilter(doctor_id=1, status=Status.PENDING, start=at(9), end=at(12)),
-    ),
-    "appointments of a patient": lambda uow: uow.appointments.list(
-        PAGE, AppointmentFilter(patient_id=2)
     ),
     "active overlapping a doctor": lambda uow: uow.appointments.active_overlapping(
         MORNING, doctor_id=3
@@ -153,14 +134,77 @@ QUERIES: dict[str, Callable[[UnitOfWork], Any]] = {
     "confirmed ended before": lambda uow: uow.appointments.confirmed_ended_before(
         at(12) + timedelta(days=1), limit=3
     ),
-    "records visible to a doctor": lambda uow: uow.records.list(
-        PAGE, RecordFilter(visible_to_doctor_id=3)
-    ),
-    "records of a patient": lambda uow: uow.records.list(PAGE, RecordFilter(patient_id=4)),
     "record by appointment": lambda uow: uow.records.get_by_appointment(4),
     "unsent outbox messages": lambda uow: uow.outbox.unsent(limit=2),
-    "audit, newest first": lambda uow: uow.audit.list(PAGE),
-    "audit filtered": lambda uow: uow.audit.list(
+    "a doctor's calendar": lambda uow: vars(
+        uow.calendars.load(uow.doctors.get(1), Interval(at(0), at(23)), patient_id=1)  # type: ignore[arg-type]
+    ),
+    "a doctor's calendar but one appointment": lambda uow: vars(
+        uow.calendars.load(uow.doctors.get(1), MORNING, patient_id=1, exclude_id=1)  # type: ignore[arg-type]
+    ),
+}
+
+EVERYONE = Scope(everyone=True)
+DOCTOR, PATIENT = Scope(doctor_id=3), Scope(patient_id=2)
+NOBODY = Scope(patient_id=None)
+STAMP = AuditedRead(actor_id=1, at=DAY + timedelta(hours=1))
+
+READS: dict[str, Callable[[ReadModel], Any]] = {
+    "token holder of a doctor": lambda reads: reads.token_holder(1, ["jti:a", "fam:b"]),
+    "token holder of a patient": lambda reads: reads.token_holder(4, []),
+    "token holder of nobody": lambda reads: reads.token_holder(999, ["jti:a"]),
+    "users by role": lambda reads: reads.users(PAGE, Role.PATIENT),
+    "users, a page past the end": lambda reads: reads.users(FAR_PAGE),
+    "a user": lambda reads: reads.user(2),
+    "a doctor's account": lambda reads: reads.account(1),
+    "a patient's account": lambda reads: reads.account(4),
+    "no account": lambda reads: reads.account(999),
+    "doctors by specialization, any case": lambda reads: reads.doctors(PAGE, "CARDIOLOGY"),
+    "a doctor": lambda reads: reads.doctor(2),
+    "windows of a doctor": lambda reads: reads.windows(PAGE, AvailabilityFilter(doctor_id=2)),
+    "windows in a range": lambda reads: reads.windows(
+        SECOND_PAGE, AvailabilityFilter(start=at(10), end=at(10) + timedelta(days=1))
+    ),
+    "a window": lambda reads: reads.window(3),
+    "all appointments": lambda reads: reads.appointments(
+        EVERYONE, PageRequest(page_size=100), AppointmentFilter()
+    ),
+    "appointments, second page": lambda reads: reads.appointments(
+        EVERYONE, SECOND_PAGE, AppointmentFilter()
+    ),
+    "appointments, a page past the end": lambda reads: reads.appointments(
+        DOCTOR, FAR_PAGE, AppointmentFilter()
+    ),
+    "appointments filtered": lambda reads: reads.appointments(
+        EVERYONE,
+        PAGE,
+        AppointmentFilter(doctor_id=1, status=Status.PENDING, start=at(9), end=at(12)),
+    ),
+    "a doctor's appointments": lambda reads: reads.appointments(DOCTOR, PAGE, AppointmentFilter()),
+    "a patient's appointments": lambda reads: reads.appointments(
+        PATIENT, PAGE, AppointmentFilter()
+    ),
+    "a patient asking for another's": lambda reads: reads.appointments(
+        PATIENT, PAGE, AppointmentFilter(patient_id=3)
+    ),
+    "an appointment in scope": lambda reads: reads.appointment(PATIENT, 2),
+    "an appointment out of scope": lambda reads: reads.appointment(PATIENT, 3),
+    "patients seen by a doctor": lambda reads: reads.patients(DOCTOR, PAGE, STAMP),
+    "a patient themself": lambda reads: reads.patients(PATIENT, PAGE, STAMP),
+    "no patients": lambda reads: reads.patients(NOBODY, PAGE, STAMP),
+    "a patient a doctor treats": lambda reads: reads.patient(DOCTOR, 3, STAMP),
+    "a patient a doctor does not treat": lambda reads: reads.patient(Scope(doctor_id=1), 2, STAMP),
+    "records visible to a doctor": lambda reads: reads.records(DOCTOR, PAGE, RecordFilter(), STAMP),
+    "records of a patient": lambda reads: reads.records(
+        EVERYONE, PAGE, RecordFilter(patient_id=4), STAMP
+    ),
+    "records of another patient": lambda reads: reads.records(
+        PATIENT, PAGE, RecordFilter(patient_id=4), STAMP
+    ),
+    "a record in scope": lambda reads: reads.record(EVERYONE, 1, STAMP),
+    "a record out of scope": lambda reads: reads.record(Scope(patient_id=1), 1, STAMP),
+    "audit, newest first": lambda reads: reads.audit_events(PAGE, AuditFilter()),
+    "audit filtered": lambda reads: reads.audit_events(
         PAGE,
         AuditFilter(
             resource=Resource.PATIENT,
@@ -170,28 +214,53 @@ QUERIES: dict[str, Callable[[UnitOfWork], Any]] = {
             end=DAY + timedelta(minutes=15),
         ),
     ),
+    # Last: the audit events the audited reads above wrote, in the order they wrote them.
+    "the audited reads' own events": lambda reads: reads.audit_events(
+        PageRequest(page_size=100), AuditFilter(start=STAMP.at)
+    ),
 }
 
 
+@dataclass(frozen=True)
+class Backend:
+    uow_factory: UowFactory
+    reads: ReadModel
+
+
 @pytest.fixture
-def both(sql_uow: UowFactory) -> tuple[UowFactory, UowFactory]:
+def both(sql_uow: UowFactory, engine: Engine) -> tuple[Backend, Backend]:
     store = InMemoryStore()
-    memory: UowFactory = lambda: InMemoryUnitOfWork(store)
-    for uow_factory in (memory, sql_uow):
-        stored(uow_factory, build_clinic)
-    return memory, sql_uow
+    memory = Backend(lambda: InMemoryUnitOfWork(store), InMemoryReadModel(store))
+    sql = Backend(sql_uow, SqlAlchemyReadModel(engine))
+    for backend in (memory, sql):
+        start_over("the same clinic in both")
+        stored(backend.uow_factory, build_clinic)
+    return memory, sql
 
 
-def test_every_query_answers_as_the_in_memory_reference_does(
-    both: tuple[UowFactory, UowFactory],
+def test_every_repository_query_answers_as_the_in_memory_reference_does(
+    both: tuple[Backend, Backend],
 ) -> None:
-    def answers(uow_factory: UowFactory) -> dict[str, Any]:
-        with uow_factory() as uow:
+    def answers(backend: Backend) -> dict[str, Any]:
+        with backend.uow_factory() as uow:
             return {name: ids(query(uow)) for name, query in QUERIES.items()}
 
     memory, sql = answers(both[0]), answers(both[1])
     assert {name: sql[name] for name in QUERIES} == memory
-    assert memory["all appointments"][0] == 24, "the clinic was not built as intended"
+
+
+def test_every_read_answers_exactly_as_the_in_memory_reference_does(
+    both: tuple[Backend, Backend],
+) -> None:
+    memory, sql = ({name: read(b.reads) for name, read in READS.items()} for b in both)
+    assert {name: sql[name] for name in READS} == memory
+    assert memory["all appointments"].total == 24, "the clinic was not built as intended"
+    own_events = memory["the audited reads' own events"].items
+    assert {(e["action"], e["outcome"]) for e in own_events} == {
+        ("list", "allowed"),
+        ("read", "allowed"),
+        ("read", "denied"),
+    }
 
 
 @contextmanager
@@ -209,23 +278,23 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def test_the_acting_user_is_looked_up_in_one_query(engine: Engine, sql_uow: UowFactory) -> None:
+def test_the_token_holder_is_looked_up_in_one_statement(engine: Engine, sql_uow: UowFactory) -> None:
     doctor = stored(sql_uow, add_doctor)
-    with sql_uow() as uow, statements(engine) as sent:
-        actor = uow.users.get_actor(doctor.user_id)
-    assert actor is not None and actor.doctor_id == doctor.id and actor.patient_id is None
-    assert len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) == 1
+    with statements(engine) as sent:
+        holder = SqlAlchemyReadModel(engine).token_holder(doctor.user_id, ["jti:a", "fam:b"])
+    assert holder is not None and not holder.revoked
+    assert (holder.actor.doctor_id, holder.actor.patient_id) == (doctor.id, None)
+    assert [s for s in sent if s != "BEGIN"] == sent[-1:]  # SQLite's snapshot BEGIN aside
 
 
 def test_a_batch_of_audit_events_is_one_insert(engine: Engine, sql_uow: UowFactory) -> None:
     with sql_uow() as uow:
-        uow.session.connection()  # BEGIN now, so it is not counted below
+        uow.users.get(1)  # BEGIN now, so it is not counted below
         with statements(engine) as sent:
             uow.audit.add_many(AuditEventFactory.build_batch(50))
         uow.commit()
     assert len(sent) == 1 and sent[0].lstrip().upper().startswith("INSERT")
-    with sql_uow() as uow:
-        assert uow.audit.list(PageRequest()).total == 50
+    assert SqlAlchemyReadModel(engine).audit_events(PageRequest(), AuditFilter()).total == 50
 
 
 def test_revoking_is_idempotent_and_expired_revocations_are_purged(sql_uow: UowFactory) -> None:
@@ -260,6 +329,6 @@ def test_an_outbox_key_is_stored_once_and_the_first_writer_gets_the_id(
 
 def test_a_unit_of_work_left_without_commit_changes_nothing(sql_uow: UowFactory) -> None:
     with sql_uow() as uow:
-        uow.users.add(UserFactory())
+        user = uow.users.add(UserFactory())
     with sql_uow() as uow:
-        assert uow.users.list(PageRequest()).total == 0
+        assert uow.users.get(user.id) is None

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from healthcare.adapters.clock import FixedClock
 from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from healthcare.application.commands import BookAppointment
-from healthcare.application.ports import AppointmentFilter, PageRequest
+from healthcare.domain.time import Interval
 from healthcare.application.services import AppointmentService
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError, IdempotencyKeyTaken, SlotUnavailable
@@ -91,5 +91,5 @@ def test_retries_racing_with_one_key_book_once_and_all_get_that_booking(
     with ThreadPoolExecutor(racers) as pool:
         outcomes = list(pool.map(retry, range(racers)))
     with sql_uow() as uow:
-        (booked,) = uow.appointments.list(PageRequest(), AppointmentFilter(doctor_id=doctor.id)).items
+        (booked,) = uow.appointments.active_overlapping(Interval(at(0), at(23)), doctor_id=doctor.id)
     assert outcomes == [booked.id] * racers

@@ -24,7 +24,6 @@ from healthcare.adapters.clock import FixedClock
 from healthcare.adapters.sqlalchemy import (
     SqlAlchemyUnitOfWork,
     create_engine_from_url,
-    make_session_factory,
 )
 from healthcare.application.commands import BookAppointment
 from healthcare.application.services import AppointmentService
@@ -60,8 +59,7 @@ def _book(service: AppointmentService, booking: Booking, barrier: _Barrier) -> s
 
 def _service(url: str, now: datetime, pool_size: int = 1) -> tuple[AppointmentService, Engine]:
     engine = create_engine_from_url(url, pool_size=pool_size)
-    session_factory = make_session_factory(engine)
-    return AppointmentService(lambda: SqlAlchemyUnitOfWork(session_factory), FixedClock(now)), engine
+    return AppointmentService(lambda: SqlAlchemyUnitOfWork(engine), FixedClock(now)), engine
 
 
 def race_in_threads(url: str, now: datetime, bookings: list[Booking]) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -18,9 +18,7 @@ from healthcare.domain.errors import (
     InvalidInput,
     NaiveDatetime,
     OutsideAvailability,
-    PatientDoubleBooked,
     PermissionDenied,
-    SlotUnavailable,
 )
 from healthcare.domain.time import Interval
 from healthcare.domain.users import Role
@@ -29,8 +27,8 @@ from tests.unit.cast import ADMIN, DOCTOR, NOW, PATIENT, at
 WINDOWS = [Interval(at(9), at(12)), Interval(at(13), at(17))]
 
 
-def book(start: datetime, *, now: datetime = NOW, doctor_busy=(), patient_busy=()) -> None:
-    check_bookable(slot_for(start, 30), now, WINDOWS, doctor_busy, patient_busy)
+def book(start: datetime, *, now: datetime = NOW) -> None:
+    check_bookable(slot_for(start, 30), now, WINDOWS)
 
 
 # -- rule 1: in the future ----------------------------------------------------------------------
@@ -90,46 +88,16 @@ def test_an_appointment_spanning_two_touching_windows_is_refused() -> None:
             slot_for(at(9, 45), 30),
             NOW,
             [Interval(at(9), at(10)), Interval(at(10), at(11))],
-            [],
-            [],
         )
 
 
 def test_a_doctor_without_windows_is_never_bookable() -> None:
     with pytest.raises(OutsideAvailability):
-        check_bookable(slot_for(at(9), 30), NOW, [], [], [])
+        check_bookable(slot_for(at(9), 30), NOW, [])
 
 
 # -- rule 3: no double booking ------------------------------------------------------------------
-
-OVERLAPPING = [
-    Interval(at(9, 31), at(10, 1)),
-    Interval(at(10, 29), at(10, 59)),
-    Interval(at(10), at(10, 30)),
-]
-TOUCHING = [Interval(at(9, 30), at(10)), Interval(at(10, 30), at(11))]
-
-
-@pytest.mark.parametrize(
-    ("party", "refusal"), [("doctor_busy", SlotUnavailable), ("patient_busy", PatientDoubleBooked)]
-)
-@pytest.mark.parametrize("busy", OVERLAPPING, ids=["one-minute-before", "one-minute-after", "same"])
-def test_an_appointment_overlapping_another_active_one_is_refused(
-    party: str, refusal: type[Exception], busy: Interval
-) -> None:
-    with pytest.raises(refusal):
-        book(at(10), **{party: [busy]})
-
-
-@pytest.mark.parametrize("party", ["doctor_busy", "patient_busy"])
-def test_appointments_that_only_touch_are_bookable(party: str) -> None:
-    book(at(10), **{party: TOUCHING})
-
-
-def test_the_doctors_conflict_is_reported_before_the_patients() -> None:
-    busy = [Interval(at(10), at(10, 30))]
-    with pytest.raises(SlotUnavailable):
-        book(at(10), doctor_busy=busy, patient_busy=busy)
+# The storage's guarantee, checked when the booking is written: tests/use_cases/test_booking.py.
 
 
 # -- rule 4: who it is for ----------------------------------------------------------------------
@@ -181,8 +149,3 @@ def test_a_new_appointment_may_say_pending_or_nothing(status: str | None) -> Non
 def test_a_new_appointment_in_any_other_status_is_refused(status: str) -> None:
     with pytest.raises(InvalidInput):
         require_initial_status(status)
-
-
-def test_the_busy_lists_may_hold_intervals_far_away() -> None:
-    far = [Interval(at(9) + timedelta(days=d), at(10) + timedelta(days=d)) for d in (-1, 1)]
-    book(at(9), doctor_busy=far, patient_busy=far)

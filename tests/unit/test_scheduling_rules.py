@@ -22,7 +22,6 @@ from healthcare.domain.errors import (
     IdempotencyKeyReused,
     InBlockedPeriod,
     InvalidInput,
-    SlotUnavailable,
     TooShortNotice,
 )
 from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
@@ -54,15 +53,13 @@ def test_blocked_time_removes_only_the_slots_it_overlaps_not_their_buffers() -> 
     ]
 
 
-def test_booking_checks_the_buffer_and_blocked_periods() -> None:
+def test_booking_checks_blocked_periods() -> None:
+    # The buffer is the storage's to check with the overlap, when the booking is written:
+    # tests/use_cases/test_booking_policy.py.
     slot = Interval(at(9, 30), at(10))
-    with pytest.raises(SlotUnavailable):
-        check_bookable(
-            slot, NOW, [MORNING], [Interval(at(10), at(10, 30))], [], buffer=timedelta(minutes=5)
-        )
     with pytest.raises(InBlockedPeriod):
-        check_bookable(slot, NOW, [MORNING], [], [], blocked=[Interval(at(9, 45), at(11))])
-    check_bookable(slot, NOW, [MORNING], [Interval(at(10), at(10, 30))], [])
+        check_bookable(slot, NOW, [MORNING], blocked=[Interval(at(9, 45), at(11))])
+    check_bookable(slot, NOW, [MORNING], blocked=[Interval(at(10), at(11))])
 
 
 def test_a_doctors_own_policy_overrides_only_what_it_sets() -> None:

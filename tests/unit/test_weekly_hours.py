@@ -128,7 +128,7 @@ def bookable(calendar: Calendar, slot: Interval) -> bool:
     """Whether the booking rules find ``slot`` open in ``calendar`` (nothing else booked)."""
     try:
         check_bookable(
-            slot, utc(2030, 1, 1), calendar.open_intervals(slot), [], [], blocked=calendar.blocked
+            slot, utc(2030, 1, 1), calendar.open_intervals(slot), blocked=calendar.blocked
         )
     except DomainError:
         return False

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from healthcare.adapters.clock import FixedClock
 from healthcare.application.commands import CreateUser, UpdateAppointment
 from healthcare.application.ports import AuditFilter, Page, PageRequest, PasswordHasher
+from healthcare.application.read_model import View
 from healthcare.application.services import (
     AccountService,
     AppointmentService,
@@ -23,14 +24,12 @@ from healthcare.application.services import (
     SlotService,
 )
 from healthcare.application.services.calendar import CalendarService
-from healthcare.application.unit_of_work import UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Appointment
-from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
 from healthcare.domain.errors import DomainError
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
-from tests.conftest import NOW
+from tests.conftest import NOW, Storage
 
 PASSWORD = "correct horse battery"
 WIDE = PageRequest(page_size=100)
@@ -65,6 +64,11 @@ def reschedule(services: Services, actor: Actor, appointment_id: int, start: dat
     return services.appointments.update(actor, appointment_id, UpdateAppointment(start=start))
 
 
+def ids(page: Page[View]) -> list[int]:
+    """The ids of a page's items, in the page's order."""
+    return [item["id"] for item in page.items]
+
+
 def at(hour: int, minute: int = 0, days: int = 0) -> datetime:
     """An instant on the day the test clock starts (08:00 UTC), or ``days`` later."""
     return NOW.replace(hour=hour, minute=minute) + timedelta(days=days)
@@ -85,13 +89,14 @@ class Services:
     @classmethod
     def build(
         cls,
-        uow_factory: UnitOfWorkFactory,
+        storage: Storage,
         clock: FixedClock,
         hasher: PasswordHasher,
         policy: BookingPolicy = TEST_POLICY,
     ) -> Services:
+        uow_factory, reads = storage.uow_factory, storage.read_model
         plain = {
-            name: kind(uow_factory, clock)
+            name: kind(uow_factory, clock, reads)
             for name, kind in [
                 ("doctors", DoctorService),
                 ("patients", PatientService),
@@ -101,20 +106,21 @@ class Services:
             ]
         }
         with_policy = {
-            name: kind(uow_factory, clock, policy)
+            name: kind(uow_factory, clock, reads, policy)
             for name, kind in [
                 ("appointments", AppointmentService),
                 ("slots", SlotService),
                 ("calendar", CalendarService),
             ]
         }
-        return cls(accounts=AccountService(uow_factory, clock, hasher), **plain, **with_policy)
+        accounts = AccountService(uow_factory, clock, hasher, reads)
+        return cls(accounts=accounts, **plain, **with_policy)
 
     def new_user(self, admin: Actor, role: str, email: str = "new@clinic.test") -> int:
         """A user of ``role`` without a profile, created by ``admin``; its id."""
         return self.accounts.create_user(admin, CreateUser(email, PASSWORD, role)).user.id
 
-    def audit_trail(self, **where: object) -> list[AuditEvent]:
+    def audit_trail(self, **where: object) -> list[View]:
         """The audit events matching ``where``, newest first, as the clinic itself reads them."""
         return self.audit.list(Actor.system(), WIDE, AuditFilter(**where)).items  # type: ignore[arg-type]
 
@@ -151,6 +157,6 @@ class Clinic:
         """Per role: how reading one resource ends, and the ids a listing shows."""
         reads = self.each_role(read)
         return {
-            name: (reads[name], {item.id for item in listing(a).items})
+            name: (reads[name], set(ids(listing(a))))
             for name, a in self.roles.items()
         }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from healthcare.adapters.clock import FixedClock
@@ -14,17 +12,17 @@ from healthcare.application.commands import (
     CreateUser,
     RegisterPatient,
 )
-from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Appointment
+from tests.conftest import Storage
 from tests.use_cases.clinic import PASSWORD, Clinic, Services, at
 
 
 @pytest.fixture
 def services(
-    uow_factory: Callable[[], UnitOfWork], clock: FixedClock, hasher: Argon2PasswordHasher
+    storage: Storage, clock: FixedClock, hasher: Argon2PasswordHasher
 ) -> Services:
-    return Services.build(uow_factory, clock, hasher)
+    return Services.build(storage, clock, hasher)
 
 
 @pytest.fixture

@@ -19,14 +19,14 @@ from healthcare.domain.errors import (
     OverlappingAvailability,
     PermissionDenied,
 )
-from tests.use_cases.clinic import OK, WIDE, Clinic, Services, at, outcome, row
+from tests.use_cases.clinic import OK, WIDE, Clinic, Services, at, ids, outcome, row
 
 DENIED = PermissionDenied
 
 
 def window_of(services: Services, clinic: Clinic, window_id: int) -> tuple[datetime, datetime]:
     stored = services.availability.get(clinic.patient, window_id)
-    return stored.start, stored.end
+    return stored["start_time"], stored["end_time"]
 
 
 def test_a_doctor_opens_a_window_of_their_own(services: Services, clinic: Clinic) -> None:
@@ -59,7 +59,7 @@ def test_only_the_doctor_or_an_admin_opens_the_doctors_windows(
     listed = services.availability.list(
         clinic.admin, WIDE, AvailabilityFilter(doctor_id=clinic.doctor.doctor_id)
     )
-    assert [w.id for w in listed.items] == [clinic.window.id]
+    assert ids(listed) == [clinic.window.id]
 
 
 def test_a_window_for_an_unknown_doctor_is_not_found(services: Services, clinic: Clinic) -> None:
@@ -123,12 +123,7 @@ def test_windows_are_listed_by_doctor_and_by_the_range_they_overlap(
     )
 
     def listed(**where: object) -> list[int]:
-        return [
-            w.id
-            for w in services.availability.list(
-                clinic.patient, WIDE, AvailabilityFilter(**where)
-            ).items
-        ]
+        return ids(services.availability.list(clinic.patient, WIDE, AvailabilityFilter(**where)))
 
     assert listed(doctor_id=clinic.doctor.doctor_id) == [clinic.window.id, later.id]
     assert listed(doctor_id=clinic.doctor.doctor_id, start=at(12)) == [later.id]
@@ -258,9 +253,7 @@ def test_once_the_appointment_is_cancelled_its_window_may_shrink_or_go(
         clinic.doctor, clinic.window.id, UpdateAvailability(end=at(10, 15))
     )
     services.availability.delete(clinic.doctor, clinic.window.id)
-    assert [w.id for w in services.availability.list(clinic.doctor, WIDE).items] == [
-        clinic.other_window.id
-    ]
+    assert ids(services.availability.list(clinic.doctor, WIDE)) == [clinic.other_window.id]
 
 
 def test_another_doctors_appointment_does_not_hold_a_window(

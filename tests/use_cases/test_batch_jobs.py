@@ -66,10 +66,10 @@ def book(uow_factory, clock, doctor, patient, hours_from_now: float):
 
 
 def test_no_show_marks_confirmed_appointments_that_ended_past_the_grace_period(
-    uow_factory, clock, clinic
+    uow_factory, read_model, clock, clinic
 ):
     doctor, patient = clinic
-    appointments = AppointmentService(uow_factory, clock)
+    appointments = AppointmentService(uow_factory, clock, read_model)
     confirmed = book(uow_factory, clock, doctor, patient, 1)
     appointments.confirm(ADMIN, confirmed.id)
     still_pending = book(uow_factory, clock, doctor, patient, 2)
@@ -79,8 +79,8 @@ def test_no_show_marks_confirmed_appointments_that_ended_past_the_grace_period(
 
     clock.advance(timedelta(hours=1))
     assert NoShowJob(uow_factory, clock).run(grace=timedelta(hours=1)).marked == 1
-    assert appointments.get(ADMIN, confirmed.id).status is Status.NO_SHOW
-    assert appointments.get(ADMIN, still_pending.id).status is Status.PENDING
+    assert appointments.get(ADMIN, confirmed.id)["status"] == Status.NO_SHOW
+    assert appointments.get(ADMIN, still_pending.id)["status"] == Status.PENDING
     # Idempotent: nothing left to mark.
     assert NoShowJob(uow_factory, clock).run(grace=timedelta(hours=1)).marked == 0
 
@@ -135,7 +135,7 @@ def test_a_rescheduled_appointment_gets_a_reminder_for_its_new_time(uow_factory,
     assert len(sender.sent) == 2
 
 
-def test_availability_import_takes_a_valid_file_whole(uow_factory, clock, clinic):
+def test_availability_import_takes_a_valid_file_whole(uow_factory, read_model, clock, clinic):
     doctor, _ = clinic
     day = (NOW + timedelta(days=1)).date().isoformat()
     text = (
@@ -147,11 +147,13 @@ def test_availability_import_takes_a_valid_file_whole(uow_factory, clock, clinic
     report = AvailabilityImport(uow_factory, clock).run(text)
 
     assert report.imported == 2 and report.errors == []
-    windows = AvailabilityService(uow_factory, clock).list(ADMIN, PageRequest(1, 100))
+    windows = AvailabilityService(uow_factory, clock, read_model).list(ADMIN, PageRequest(1, 100))
     assert windows.total == 3  # the fixture's window and the two imported
 
 
-def test_availability_import_reports_every_bad_row_and_imports_nothing(uow_factory, clock, clinic):
+def test_availability_import_reports_every_bad_row_and_imports_nothing(
+    uow_factory, read_model, clock, clinic
+):
     doctor, _ = clinic
     day = (NOW + timedelta(days=1)).date().isoformat()
     text = (
@@ -168,7 +170,7 @@ def test_availability_import_reports_every_bad_row_and_imports_nothing(uow_facto
 
     assert report.imported == 0
     assert [error.line for error in report.errors] == [3, 4, 5, 6, 7]
-    windows = AvailabilityService(uow_factory, clock).list(ADMIN, PageRequest(1, 100))
+    windows = AvailabilityService(uow_factory, clock, read_model).list(ADMIN, PageRequest(1, 100))
     assert windows.total == 1
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,21 +11,23 @@ from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.application.commands import (
     BookAppointment,
     CreateAvailability,
+    CreateException,
     UpdateAppointment,
     UpdatePolicy,
 )
-from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import (
     BeyondHorizon,
     DailyLimitReached,
+    InBlockedPeriod,
     InvalidInput,
     PermissionDenied,
     SlotUnavailable,
     TooShortNotice,
 )
 from healthcare.domain.policy import CLINIC_DEFAULTS
-from tests.use_cases.clinic import Clinic, Services, at, row
+from tests.conftest import Storage
+from tests.use_cases.clinic import Clinic, Services, at, outcome, row
 
 #: The clinic's defaults as the settings give them: 2 h notice, 90 days, no buffer, no cap.
 CLINIC = CLINIC_DEFAULTS
@@ -34,9 +35,9 @@ CLINIC = CLINIC_DEFAULTS
 
 @pytest.fixture
 def services(
-    uow_factory: Callable[[], UnitOfWork], clock: FixedClock, hasher: Argon2PasswordHasher
+    storage: Storage, clock: FixedClock, hasher: Argon2PasswordHasher
 ) -> Services:
-    return Services.build(uow_factory, clock, hasher, policy=CLINIC)
+    return Services.build(storage, clock, hasher, policy=CLINIC)
 
 
 def book(services: Services, actor: Actor, clinic: Clinic, start, patient=None):
@@ -107,6 +108,27 @@ def test_the_daily_cap_counts_the_doctors_active_appointments_of_the_local_day(
     book(services, clinic.patient, clinic, at(10, 30))
 
 
+def test_a_booking_breaking_several_rules_hears_of_the_first_one_broken(
+    services: Services, clinic: Clinic
+) -> None:
+    """The calendar (blocked periods), then notice and horizon, then the daily cap, and only
+    then the overlap the storage refuses when the booking is written."""
+    set_policy(services, clinic, max_per_day=1)
+    services.calendar.create_exception(clinic.doctor, CreateException(at(9), at(9, 30), "Away"))
+    book(services, clinic.patient, clinic, at(10))
+    attempts = {
+        "blocked and too soon": (at(9), InBlockedPeriod),
+        "too soon and onto the booking": (at(9, 45), TooShortNotice),
+        "over the cap and onto the booking": (at(10, 15), DailyLimitReached),
+        "over the cap": (at(11), DailyLimitReached),
+    }
+    outcomes = {
+        name: outcome(lambda s=start: book(services, clinic.other_patient, clinic, s))
+        for name, (start, _) in attempts.items()
+    }
+    assert outcomes == {name: refusal for name, (_, refusal) in attempts.items()}
+
+
 def test_rescheduling_by_a_patient_keeps_to_the_policy(services: Services, clinic: Clinic) -> None:
     booked = book(services, clinic.patient, clinic, at(11))
     with pytest.raises(TooShortNotice):
@@ -125,7 +147,7 @@ def test_a_cancellation_inside_the_cut_off_is_allowed_but_recorded_as_late(
     later = book(services, clinic.patient, clinic, at(10, days=2))
     assert services.appointments.cancel(clinic.patient, soon.id).late_cancellation
     assert not services.appointments.cancel(clinic.patient, later.id).late_cancellation
-    assert services.appointments.get(clinic.patient, soon.id).late_cancellation
+    assert services.appointments.get(clinic.patient, soon.id)["late_cancellation"]
 
 
 def test_only_admins_set_a_doctors_policy_and_null_goes_back_to_the_clinics(

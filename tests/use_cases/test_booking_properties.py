@@ -234,15 +234,19 @@ class Day:
     def check(self) -> None:
         where = AppointmentFilter(start=self.midnight, end=self.midnight + timedelta(days=1))
         stored = self.services.appointments.list(self.clinic.admin, WIDE, where).items
-        assert {a.id: (a.start, a.status) for a in stored} == {
+        assert {a["id"]: (a["datetime"], a["status"]) for a in stored} == {
             i: (b.slot.start, b.status) for i, b in self.model.items()
         }
-        active = [a for a in stored if a.is_active]
-        for a in active:
-            assert any(w.contains(a.interval) for w in self.windows[a.doctor_id]), a
-            for b in active:
-                if a.id != b.id and (a.doctor_id == b.doctor_id or a.patient_id == b.patient_id):
-                    assert not a.interval.overlaps(b.interval), (a, b)
+        active = [
+            Booking(a["doctor"], a["patient"], Interval(a["datetime"], a["end"]))
+            for a in stored
+            if a["status"] in ACTIVE
+        ]
+        for i, a in enumerate(active):
+            assert any(w.contains(a.slot) for w in self.windows[a.doctor_id]), a
+            for b in active[i + 1 :]:
+                if a.doctor_id == b.doctor_id or a.patient_id == b.patient_id:
+                    assert not a.slot.overlaps(b.slot), (a, b)
 
 
 #: No shrinking: the examples share one clinic whose tables grow with every example, so a shrink

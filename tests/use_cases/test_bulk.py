@@ -13,6 +13,7 @@ import pytest
 from healthcare.adapters.clock import FixedClock
 from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.application.ports import AppointmentFilter, AuditFilter, PageRequest
+from healthcare.application.read_model import ReadModel
 from healthcare.application.services.bulk import (
     BulkLoadService,
     LoadClinic,
@@ -23,6 +24,7 @@ from healthcare.application.services.bulk import (
     NewWindow,
 )
 from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import ACTIVE, Status
 from healthcare.domain.audit import Action, Resource
@@ -42,6 +44,7 @@ from tests.conftest import NOW
 from tests.use_cases.clinic import PASSWORD, at
 
 WIDE = PageRequest(page_size=100)
+EVERYONE = Scope(everyone=True)
 
 
 @pytest.fixture
@@ -81,7 +84,7 @@ def small_clinic(**changes: object) -> LoadClinic:
 
 
 def test_a_load_is_stored_whole_with_ids_in_the_order_given(
-    bulk: BulkLoadService, uow_factory: Callable[[], UnitOfWork]
+    bulk: BulkLoadService, uow_factory: Callable[[], UnitOfWork], read_model: ReadModel
 ) -> None:
     loaded = bulk.load(Actor.system(), small_clinic())
 
@@ -102,8 +105,8 @@ def test_a_load_is_stored_whole_with_ids_in_the_order_given(
         assert quinn is not None and quinn.email == "quinn@example.org"
         admin = uow.users.get(loaded.admin_user_ids[0])
         assert admin is not None and admin.role is Role.ADMIN
-        visits = uow.appointments.list(WIDE, AppointmentFilter(doctor_id=ada.id)).items
-        assert [(v.start, v.end, v.patient_id) for v in visits] == [
+        visits = read_model.appointments(EVERYONE, WIDE, AppointmentFilter(doctor_id=ada.id))
+        assert [(v["datetime"], v["end"], v["patient"]) for v in visits.items] == [
             (at(10, days=-7), at(10, 30, days=-7), quinn.id),
             (at(9), at(9, 30), loaded.patient_ids[0]),
         ]
@@ -135,13 +138,18 @@ def test_every_loaded_user_signs_in_with_the_one_password_hashed_once(
 
 
 def test_loading_audits_each_patient_profile_and_record_created(
-    bulk: BulkLoadService, uow_factory: Callable[[], UnitOfWork], clock: FixedClock
+    bulk: BulkLoadService,
+    uow_factory: Callable[[], UnitOfWork],
+    read_model: ReadModel,
+    clock: FixedClock,
 ) -> None:
     from healthcare.application.services import AuditService
 
     loaded = bulk.load(Actor.system(), small_clinic())
-    trail = AuditService(uow_factory, clock).list(Actor.system(), WIDE, AuditFilter()).items
-    assert sorted((e.action, e.resource, e.resource_id, e.actor_id) for e in trail) == sorted(
+    audit = AuditService(uow_factory, clock, read_model)
+    trail = audit.list(Actor.system(), WIDE, AuditFilter()).items
+    events = [(e["action"], e["resource"], e["resource_id"], e["actor"]) for e in trail]
+    assert sorted(events) == sorted(
         [(Action.CREATE, Resource.PATIENT, p, None) for p in loaded.patient_ids]
         + [(Action.CREATE, Resource.MEDICAL_RECORD, loaded.record_ids[0], None)]
     )
@@ -205,15 +213,14 @@ def test_loading_audits_each_patient_profile_and_record_created(
 )
 def test_a_load_breaking_a_rule_is_refused_whole_naming_the_item(
     bulk: BulkLoadService,
-    uow_factory: Callable[[], UnitOfWork],
+    read_model: ReadModel,
     changes: dict[str, object],
     error: type[Exception],
     where: str,
 ) -> None:
     with pytest.raises(error, match="^" + re.escape(where)):
         bulk.load(Actor.system(), small_clinic(**changes))
-    with uow_factory() as uow:
-        assert uow.users.list(WIDE).total == 0
+    assert read_model.users(WIDE).total == 0
 
 
 def test_cancelled_and_finished_visits_may_share_a_slot_with_an_active_one(
@@ -234,13 +241,12 @@ def test_cancelled_and_finished_visits_may_share_a_slot_with_an_active_one(
 
 
 def test_a_clash_with_what_is_already_stored_is_refused_by_the_storage(
-    bulk: BulkLoadService, uow_factory: Callable[[], UnitOfWork]
+    bulk: BulkLoadService, read_model: ReadModel
 ) -> None:
     bulk.load(Actor.system(), small_clinic())
     with pytest.raises(DuplicateEmail):
         bulk.load(Actor.system(), small_clinic(doctors=[], windows=[], appointments=[], records=[]))
-    with uow_factory() as uow:
-        assert uow.users.list(WIDE).total == 5
+    assert read_model.users(WIDE).total == 5
 
 
 def test_only_the_clinic_loads_in_bulk(bulk: BulkLoadService) -> None:
@@ -276,17 +282,22 @@ def test_the_demo_clinic_is_believable() -> None:
 
 
 def test_seed_demo_stores_the_demo_clinic_and_counts_it(
-    bulk: BulkLoadService, uow_factory: Callable[[], UnitOfWork], hasher: Argon2PasswordHasher
+    bulk: BulkLoadService,
+    uow_factory: Callable[[], UnitOfWork],
+    read_model: ReadModel,
+    hasher: Argon2PasswordHasher,
 ) -> None:
     counts = seed_demo(bulk, doctors=3, patients=25, weeks=2, seed=3)
 
     assert counts["doctors"] == 3 and counts["patients"] == 25
     assert counts["users"] == 3 + 25 + 1
     assert counts["appointments"] > 50 and counts["medical_records"] > 0
+    stored = read_model.appointments(EVERYONE, WIDE, AppointmentFilter())
+    assert stored.total == counts["appointments"]
+    admin_id = read_model.users(WIDE, role=Role.ADMIN).items[0]["id"]
     with uow_factory() as uow:
-        assert uow.appointments.list(WIDE).total == counts["appointments"]
-        admin = uow.users.list(WIDE, role=Role.ADMIN).items[0]
-    assert hasher.verify(admin.password_hash, DEMO_PASSWORD)
+        admin = uow.users.get(admin_id)
+    assert admin is not None and hasher.verify(admin.password_hash, DEMO_PASSWORD)
 
 
 def test_a_demo_clinic_can_aim_at_a_number_of_appointments() -> None:

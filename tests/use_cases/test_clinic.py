@@ -21,4 +21,8 @@ def test_each_doctor_has_a_morning_window_today(services: Services, clinic: Clin
         (clinic.other_doctor, clinic.other_window),
     ):
         stored = services.availability.get(actor, window.id)
-        assert (stored.doctor_id, stored.start, stored.end) == (actor.doctor_id, at(9), at(12))
+        assert (stored["doctor"], stored["start_time"], stored["end_time"]) == (
+            actor.doctor_id,
+            at(9),
+            at(12),
+        )

@@ -21,7 +21,7 @@ from healthcare.domain.errors import (
     TransitionNotAllowed,
 )
 from healthcare.domain.records import MedicalRecord
-from tests.use_cases.clinic import OK, WIDE, Clinic, Services, at, row
+from tests.use_cases.clinic import OK, WIDE, Clinic, Services, at, ids, row
 
 DENIED = PermissionDenied
 
@@ -51,12 +51,12 @@ def test_the_appointments_doctor_writes_its_record(
 ) -> None:
     created = write(services, clinic.doctor, booked.id, patient_id=clinic.patient.patient_id)
     stored = services.records.get(clinic.admin, created.id)
-    assert (stored.appointment_id, stored.patient_id, stored.doctor_id) == (
+    assert (stored["appointment"], stored["patient"], stored["doctor"]) == (
         booked.id,
         clinic.patient.patient_id,
         clinic.doctor.doctor_id,
     )
-    assert (stored.diagnosis, stored.created_at, stored.updated_at) == (
+    assert (stored["diagnosis"], stored["created_at"], stored["updated_at"]) == (
         "Hypertension",
         clock.now(),
         clock.now(),
@@ -121,8 +121,8 @@ def test_a_doctor_who_sees_the_patient_reads_another_doctors_record(
     services: Services, clinic: Clinic, record: MedicalRecord
 ) -> None:
     introduce_other_doctor(services, clinic)
-    assert services.records.get(clinic.other_doctor, record.id).id == record.id
-    assert [r.id for r in services.records.list(clinic.other_doctor, WIDE).items] == [record.id]
+    assert services.records.get(clinic.other_doctor, record.id)["id"] == record.id
+    assert ids(services.records.list(clinic.other_doctor, WIDE)) == [record.id]
 
 
 def test_an_unknown_record_is_not_found(
@@ -155,7 +155,7 @@ def test_a_record_filter_never_widens_what_one_may_see(
             patient_id=clinic.roles[patient].patient_id if patient else None,
             doctor_id=clinic.roles[doctor].doctor_id if doctor else None,
         )
-        listed = [r.id for r in services.records.list(clinic.roles[role], WIDE, where).items]
+        listed = ids(services.records.list(clinic.roles[role], WIDE, where))
         assert listed in ([], [record.id])
         return listed == [record.id]
 
@@ -168,7 +168,7 @@ def test_records_are_listed_by_appointment(
     listed = services.records.list(
         clinic.admin, WIDE, RecordFilter(appointment_id=record.appointment_id)
     )
-    assert [r.id for r in listed.items] == [record.id]
+    assert ids(listed) == [record.id]
     assert (
         services.records.list(
             clinic.admin, WIDE, RecordFilter(appointment_id=record.appointment_id + 1000)
@@ -189,10 +189,13 @@ def test_only_the_author_revises_a_record(
         "patient": DENIED,
         "other_patient": NotFound,
     }
-    assert services.records.get(clinic.admin, record.id).diagnosis == "Hypertension"
+    assert services.records.get(clinic.admin, record.id)["diagnosis"] == "Hypertension"
     services.records.update(clinic.doctor, record.id, change)
     stored = services.records.get(clinic.admin, record.id)
-    assert (stored.diagnosis, stored.treatment) == ("Essential hypertension", "Lisinopril 10 mg")
+    assert (stored["diagnosis"], stored["treatment"]) == (
+        "Essential hypertension",
+        "Lisinopril 10 mg",
+    )
 
 
 def test_a_doctor_who_may_read_a_record_still_cannot_revise_it(
@@ -211,12 +214,12 @@ def test_a_revision_changes_only_the_given_fields_and_the_update_time(
     clock.advance(timedelta(hours=1))
     services.records.update(clinic.doctor, record.id, ReviseMedicalRecord(notes="Stable"))
     stored = services.records.get(clinic.doctor, record.id)
-    assert (stored.diagnosis, stored.treatment, stored.notes) == (
+    assert (stored["diagnosis"], stored["treatment"], stored["notes"]) == (
         "Hypertension",
         "Lisinopril 10 mg",
         "Stable",
     )
-    assert stored.updated_at == clock.now() != stored.created_at
+    assert stored["updated_at"] == clock.now() != stored["created_at"]
 
 
 def test_a_revision_cannot_empty_the_diagnosis(
@@ -224,4 +227,4 @@ def test_a_revision_cannot_empty_the_diagnosis(
 ) -> None:
     with pytest.raises(InvalidInput):
         services.records.update(clinic.doctor, record.id, ReviseMedicalRecord(diagnosis=""))
-    assert services.records.get(clinic.doctor, record.id).diagnosis == "Hypertension"
+    assert services.records.get(clinic.doctor, record.id)["diagnosis"] == "Hypertension"

@@ -27,6 +27,7 @@ from healthcare.application.commands import (
 )
 from healthcare.application.ports import AppointmentFilter
 from healthcare.domain.actor import Actor
+from healthcare.domain.appointments import ACTIVE
 from healthcare.domain.errors import DomainError
 from healthcare.domain.time import Interval
 from tests.use_cases.clinic import PASSWORD, WIDE, Clinic, Services, at
@@ -104,18 +105,22 @@ class Week:
 
     def check_nothing_overlaps(self, slots: list[Interval], buffer: timedelta) -> None:
         where = AppointmentFilter(doctor_id=self.doctor_id, status=None)
-        appointments = [
-            a
+        # What each active appointment holds: itself and the buffer after it (the week's
+        # policy is set before anything is booked, so every booking has this buffer).
+        held = [
+            Interval(a["datetime"], a["end"] + buffer)
             for a in self.services.appointments.list(self.admin, WIDE, where).items
-            if a.is_active
+            if a["status"] in ACTIVE
         ]
-        periods = self.services.calendar.list_exceptions(self.admin, WIDE).items
+        blocked = [
+            Interval(p["start_time"], p["end_time"])
+            for p in self.services.calendar.list_exceptions(self.admin, WIDE).items
+            if p["doctor"] == self.doctor_id
+        ]
         for slot in slots:
             reach = Interval(slot.start, slot.end + buffer)
-            assert not any(reach.overlaps(a.blocking) for a in appointments), slot
-            assert not any(
-                slot.overlaps(p.interval) for p in periods if p.doctor_id == self.doctor_id
-            ), slot
+            assert not any(reach.overlaps(busy) for busy in held), slot
+            assert not any(slot.overlaps(period) for period in blocked), slot
 
     def book(self, slot: Interval):
         command = BookAppointment(self.doctor_id, slot.start)

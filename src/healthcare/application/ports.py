@@ -1,10 +1,12 @@
 """Ports: what the use cases need from the outside world, as Protocols.
 
-Repositories return domain entities (copies: changing one changes nothing until ``update``).
-``add`` assigns the id; ``add`` and ``update`` raise the matching domain error when a uniqueness
-or no-overlap guarantee is broken, because the storage enforces those guarantees itself.
-``add_many`` stores a batch the same way (one round trip on a database), assigns each entity its
-id, and returns the ids in the batch's order; a broken guarantee stores none of the batch.
+Repositories serve the write side: they return domain entities (copies: changing one changes
+nothing until ``update``). ``add`` assigns the id; ``add`` and ``update`` raise the matching
+domain error when a uniqueness or no-overlap guarantee is broken, because the storage enforces
+those guarantees itself (the transaction is then over: the use case ends). ``add_many`` stores a
+batch the same way (one round trip on a database), assigns each entity its id, and returns the
+ids in the batch's order; a broken guarantee stores none of the batch. Lists and item reads are
+the read side's (``read_model.ReadModel``).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.calendar import Calendar
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
-from healthcare.domain.users import Role, User
+from healthcare.domain.users import User
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 T = TypeVar("T")
@@ -81,7 +84,7 @@ class Page(Generic[T]):
         return cls(items=[], total=0, request=request)
 
 
-# -- filters: the service fills the ownership fields from the actor ---------------------------
+# -- what a list is narrowed to (on top of the caller's scope) ---------------------------------
 
 
 @dataclass(frozen=True)
@@ -118,20 +121,10 @@ class ExceptionFilter:
 
 
 @dataclass(frozen=True)
-class PatientFilter:
-    #: Only patients who have (had) an appointment with this doctor.
-    seen_by_doctor_id: int | None = None
-    #: Only this patient (a patient listing themself).
-    patient_id: int | None = None
-
-
-@dataclass(frozen=True)
 class RecordFilter:
     patient_id: int | None = None
     doctor_id: int | None = None
     appointment_id: int | None = None
-    #: Only records about patients who have (had) an appointment with this doctor.
-    visible_to_doctor_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,16 +147,6 @@ class UserRepository(Protocol):
     def get(self, user_id: int) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
     def update(self, user: User) -> None: ...
-    def list(self, page: PageRequest, role: Role | None = None) -> Page[User]: ...
-
-    def get_actor(self, user_id: int) -> Actor | None:
-        """The active user ``user_id`` with their profile ids, in one look-up; None if inactive."""
-        ...
-
-    def get_token_holder(self, user_id: int, revocation_keys: Sequence[str]) -> TokenHolder | None:
-        """``get_actor`` and whether any of ``revocation_keys`` is revoked, in one look-up: the
-        check every authenticated request makes."""
-        ...
 
 
 class DoctorRepository(Protocol):
@@ -173,7 +156,10 @@ class DoctorRepository(Protocol):
     def get_by_user(self, user_id: int) -> Doctor | None: ...
     def update(self, doctor: Doctor) -> None: ...
     def delete(self, doctor_id: int) -> None: ...
-    def list(self, page: PageRequest, specialization: str | None = None) -> Page[Doctor]: ...
+
+    def all(self, specialization: str | None = None) -> list[Doctor]:
+        """Every doctor (of one specialization, compared case-insensitively), by id."""
+        ...
 
     def is_referenced(self, doctor_id: int) -> bool:
         """Whether appointments or medical records still name this doctor."""
@@ -186,7 +172,6 @@ class PatientRepository(Protocol):
     def get(self, patient_id: int) -> Patient | None: ...
     def get_by_user(self, user_id: int) -> Patient | None: ...
     def update(self, patient: Patient) -> None: ...
-    def list(self, page: PageRequest, where: PatientFilter = PatientFilter()) -> Page[Patient]: ...
 
 
 class AvailabilityRepository(Protocol):
@@ -195,7 +180,6 @@ class AvailabilityRepository(Protocol):
     def get(self, window_id: int) -> Availability | None: ...
     def update(self, window: Availability) -> None: ...
     def delete(self, window_id: int) -> None: ...
-    def list(self, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()) -> Page[Availability]: ...
 
     def overlapping(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
@@ -209,7 +193,6 @@ class AppointmentRepository(Protocol):
     def add_many(self, appointments: Sequence[Appointment]) -> list[int]: ...
     def get(self, appointment_id: int) -> Appointment | None: ...
     def update(self, appointment: Appointment) -> None: ...
-    def list(self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()) -> Page[Appointment]: ...
 
     def active_overlapping(
         self,
@@ -220,14 +203,6 @@ class AppointmentRepository(Protocol):
         exclude_id: int | None = None,
     ) -> list[Appointment]:
         """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``."""
-        ...
-
-    def doctor_busy(
-        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
-    ) -> list[Interval]:
-        """The busy times [start, blocked_until) (an appointment and its buffer) of the doctor's
-        pending/confirmed appointments that overlap ``interval``, by start. Only the times: a
-        month's slot search reads hundreds of them."""
         ...
 
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
@@ -248,7 +223,6 @@ class AvailabilityRuleRepository(Protocol):
     def get(self, rule_id: int) -> AvailabilityRule | None: ...
     def update(self, rule: AvailabilityRule) -> None: ...
     def delete(self, rule_id: int) -> None: ...
-    def list(self, page: PageRequest, where: RuleFilter = RuleFilter()) -> Page[AvailabilityRule]: ...
 
     def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
         """All the doctor's weekly rules, by weekday, start time and id."""
@@ -259,12 +233,26 @@ class AvailabilityExceptionRepository(Protocol):
     def add(self, period: AvailabilityException) -> AvailabilityException: ...
     def get(self, period_id: int) -> AvailabilityException | None: ...
     def delete(self, period_id: int) -> None: ...
-    def list(
-        self, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
-    ) -> Page[AvailabilityException]: ...
 
     def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
         """The doctor's blocked periods overlapping ``interval``, by start."""
+        ...
+
+
+class CalendarRepository(Protocol):
+    def load(
+        self,
+        doctor: Doctor,
+        within: Interval,
+        *,
+        patient_id: int | None = None,
+        exclude_id: int | None = None,
+    ) -> Calendar:
+        """The doctor's calendar around ``within``, in one look-up: every weekly hours rule,
+        the windows and blocked periods overlapping ``within``, the busy time [start,
+        blocked_until) of the doctor's active appointments overlapping it, and the active
+        appointments of ``patient_id`` (if given) overlapping it; appointment ``exclude_id``
+        (one being moved) left out."""
         ...
 
 
@@ -282,12 +270,10 @@ class MedicalRecordRepository(Protocol):
     def get(self, record_id: int) -> MedicalRecord | None: ...
     def get_by_appointment(self, appointment_id: int) -> MedicalRecord | None: ...
     def update(self, record: MedicalRecord) -> None: ...
-    def list(self, page: PageRequest, where: RecordFilter = RecordFilter()) -> Page[MedicalRecord]: ...
 
 
 class AuditRepository(Protocol):
     def add_many(self, events: Sequence[AuditEvent]) -> None: ...
-    def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]: ...
 
 
 class OutboxRepository(Protocol):

@@ -21,6 +21,7 @@ class UnitOfWork(ABC):
     availabilities: ports.AvailabilityRepository
     rules: ports.AvailabilityRuleRepository
     exceptions: ports.AvailabilityExceptionRepository
+    calendars: ports.CalendarRepository
     idempotency_keys: ports.IdempotencyKeyRepository
     appointments: ports.AppointmentRepository
     records: ports.MedicalRecordRepository
@@ -34,9 +35,9 @@ class UnitOfWork(ABC):
     def read_only(self) -> Self:
         """Declare, before entering, that this use case only reads: it may not commit.
 
-        A database adapter then reads without a transaction of its own (each statement sees
-        what was committed when it ran, as READ COMMITTED does anyway), which spares the
-        BEGIN and ROLLBACK round trips of the hottest requests.
+        A database adapter may then read without a transaction of its own (each statement
+        sees what was committed when it ran, as READ COMMITTED does anyway), which spares the
+        BEGIN and ROLLBACK round trips.
         """
         self.reading_only = True
         return self

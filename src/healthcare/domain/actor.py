@@ -36,3 +36,10 @@ class Actor:
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:
             raise PermissionDenied("Your role may not do this.")
+
+    def require_calendar_of(self, doctor_id: int) -> int:
+        """A doctor manages only their own calendar (windows, weekly hours, blocked periods);
+        an admin anyone's."""
+        if self.is_doctor and doctor_id != self.doctor_id:
+            raise PermissionDenied("A doctor manages only their own availability.")
+        return doctor_id

@@ -19,9 +19,7 @@ from healthcare.domain.errors import (
     InPast,
     InvalidInput,
     OutsideAvailability,
-    PatientDoubleBooked,
     PermissionDenied,
-    SlotUnavailable,
     TransitionNotAllowed,
 )
 from healthcare.domain.policy import MAX_BUFFER, BookingPolicy
@@ -260,18 +258,15 @@ def check_bookable(
     slot: Interval,
     now: datetime,
     windows: Iterable[Interval],
-    doctor_busy: Iterable[Interval],
-    patient_busy: Iterable[Interval],
     *,
     blocked: Iterable[Interval] = (),
-    buffer: timedelta = timedelta(0),
 ) -> None:
-    """Rules 1-3. The database enforces rule 3 again, so a race cannot slip through.
+    """Rules 1 and 2: the slot is in the future and fits inside one of ``windows`` (one-off
+    windows and weekly-hour occurrences), touching none of the ``blocked`` periods.
 
-    ``windows`` are the open intervals (one-off windows and weekly-hour occurrences): the
-    slot fits inside one of them. ``blocked`` are blocked periods it may not touch.
-    ``doctor_busy`` are the doctor's appointments with their buffers, which the slot and the
-    buffer after it may not overlap.
+    Rule 3 (no overlap with the doctor's appointments and their buffers, nor with the
+    patient's) is the storage's guarantee, checked atomically when the booking is written, so
+    no race can slip past it.
     """
     if slot.start <= now:
         raise InPast("The appointment must be in the future.", {"datetime": ["In the past."]})
@@ -279,9 +274,3 @@ def check_bookable(
         raise OutsideAvailability()
     if any(slot.overlaps(period) for period in blocked):
         raise InBlockedPeriod()
-    reach = Interval(slot.start, slot.end + buffer)
-    if any(reach.overlaps(busy) for busy in doctor_busy):
-        raise SlotUnavailable()
-    if any(slot.overlaps(busy) for busy in patient_busy):
-        raise PatientDoubleBooked()
-

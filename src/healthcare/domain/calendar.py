@@ -22,12 +22,16 @@ def local_day(instant: datetime, tz: ZoneInfo) -> Interval:
 
 @dataclass
 class Calendar:
-    """One-off windows and weekly hours add time, blocked periods remove it."""
+    """One-off windows and weekly hours add time, blocked periods remove it; ``busy`` is the
+    time the doctor's active appointments hold (each with its buffer), ``patient_busy`` a
+    patient's own active appointments, where a search for that patient loaded them."""
 
     tz: ZoneInfo
     windows: list[Interval] = field(default_factory=list)
     rules: list[AvailabilityRule] = field(default_factory=list)
     blocked: list[Interval] = field(default_factory=list)
+    busy: list[Interval] = field(default_factory=list)
+    patient_busy: list[Interval] = field(default_factory=list)
 
     def open_intervals(self, within: Interval) -> list[Interval]:
         """Windows and rule occurrences overlapping ``within``, sorted (each one a unit: an

@@ -9,22 +9,10 @@ no overlapping window, one record per appointment), raising the same domain erro
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from healthcare.application.ports import (
-    AppointmentFilter,
-    AuditFilter,
-    AvailabilityFilter,
-    ExceptionFilter,
-    Page,
-    PageRequest,
-    PatientFilter,
-    RecordFilter,
-    RuleFilter,
-    TokenHolder,
-)
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import ACTIVE, Appointment, Status
 from healthcare.domain.audit import AuditEvent
@@ -44,8 +32,9 @@ from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
-from healthcare.domain.time import Interval
-from healthcare.domain.users import Role, User
+from healthcare.domain.calendar import Calendar
+from healthcare.domain.time import Interval, zone
+from healthcare.domain.users import User
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E", bound=Any)
@@ -109,17 +98,6 @@ class _Repository(Generic[E]):
     def _others(self, entity: E) -> Iterable[E]:
         return (row for row in self._rows.values() if row.id != entity.id)
 
-    def _page(
-        self,
-        request: PageRequest,
-        keep: Callable[[E], bool] = lambda _: True,
-        order: Callable[[E], Any] = lambda row: row.id,
-        reverse: bool = False,
-    ) -> Page[E]:
-        rows = sorted((r for r in self._rows.values() if keep(r)), key=order, reverse=reverse)
-        chosen = rows[request.offset : request.offset + request.page_size]
-        return Page(items=[copy.deepcopy(r) for r in chosen], total=len(rows), request=request)
-
 
 class InMemoryUserRepository(_Repository[User]):
     table_name = "users"
@@ -132,19 +110,8 @@ class InMemoryUserRepository(_Repository[User]):
         email = email.strip().lower()
         return next((copy.deepcopy(u) for u in self._rows.values() if u.email == email), None)
 
-    def list(self, page: PageRequest, role: Role | None = None) -> Page[User]:
-        return self._page(page, lambda u: role is None or u.role is role)
-
-    def get_token_holder(
-        self, user_id: int, revocation_keys: Sequence[str]
-    ) -> TokenHolder | None:
-        actor = self.get_actor(user_id)
-        if actor is None:
-            return None
-        revoked = any(key in self._tables["revocations"] for key in revocation_keys)
-        return TokenHolder(actor=actor, revoked=revoked)
-
     def get_actor(self, user_id: int) -> Actor | None:
+        """The active user ``user_id`` with their profile ids; None if gone or inactive."""
         user = self._rows.get(user_id)
         if user is None or not user.is_active:
             return None
@@ -175,9 +142,10 @@ class InMemoryDoctorRepository(_ProfileRepository[Doctor]):
     table_name = "doctors"
     kind = "doctor"
 
-    def list(self, page: PageRequest, specialization: str | None = None) -> Page[Doctor]:
+    def all(self, specialization: str | None = None) -> list[Doctor]:
         wanted = specialization.casefold() if specialization else None
-        return self._page(page, lambda d: wanted is None or d.specialization.casefold() == wanted)
+        found = [d for d in self._rows.values() if wanted is None or d.specialization.casefold() == wanted]
+        return [copy.deepcopy(d) for d in sorted(found, key=lambda d: d.id)]
 
     def is_referenced(self, doctor_id: int) -> bool:
         return any(a.doctor_id == doctor_id for a in self._tables["appointments"].values()) or any(
@@ -196,22 +164,6 @@ class InMemoryPatientRepository(_ProfileRepository[Patient]):
     table_name = "patients"
     kind = "patient"
 
-    def list(self, page: PageRequest, where: PatientFilter = PatientFilter()) -> Page[Patient]:
-        seen: set[int] | None = None
-        if where.seen_by_doctor_id is not None:
-            seen = {
-                a.patient_id
-                for a in self._tables["appointments"].values()
-                if a.doctor_id == where.seen_by_doctor_id
-            }
-
-        def keep(p: Patient) -> bool:
-            return (where.patient_id is None or p.id == where.patient_id) and (
-                seen is None or p.id in seen
-            )
-
-        return self._page(page, keep)
-
 
 class InMemoryAvailabilityRepository(_Repository[Availability]):
     table_name = "availabilities"
@@ -219,18 +171,6 @@ class InMemoryAvailabilityRepository(_Repository[Availability]):
     def _check(self, entity: Availability) -> None:
         if self.overlapping(entity.doctor_id, entity.interval, exclude_id=entity.id):
             raise OverlappingAvailability()
-
-    def list(
-        self, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()
-    ) -> Page[Availability]:
-        def keep(w: Availability) -> bool:
-            return (
-                (where.doctor_id is None or w.doctor_id == where.doctor_id)
-                and (where.start is None or w.end > where.start)
-                and (where.end is None or w.start < where.end)
-            )
-
-        return self._page(page, keep, order=lambda w: (w.start, w.id))
 
     def overlapping(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
@@ -256,23 +196,6 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         ):
             raise PatientDoubleBooked()
 
-    def list(
-        self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()
-    ) -> Page[Appointment]:
-        history = set() if where.include_history else self._history_ids()
-
-        def keep(a: Appointment) -> bool:
-            return (
-                a.id not in history
-                and (where.doctor_id is None or a.doctor_id == where.doctor_id)
-                and (where.patient_id is None or a.patient_id == where.patient_id)
-                and (where.status is None or a.status == where.status)
-                and (where.start is None or a.start >= where.start)
-                and (where.end is None or a.start < where.end)
-            )
-
-        return self._page(page, keep, order=lambda a: (a.start, a.id))
-
     def active_overlapping(
         self,
         interval: Interval,
@@ -292,11 +215,6 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
 
-    def doctor_busy(
-        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
-    ) -> list[Interval]:
-        return [a.blocking for a in self.active_blocking(doctor_id, interval, exclude_id)]
-
     def active_blocking(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
     ) -> list[Appointment]:
@@ -309,9 +227,6 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
             and a.blocking.overlaps(interval)
         ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
-
-    def _history_ids(self) -> set[int]:
-        return {a.rescheduled_from for a in self._rows.values() if a.rescheduled_from is not None}
 
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
         return any(
@@ -331,13 +246,6 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
 class InMemoryAvailabilityRuleRepository(_Repository[AvailabilityRule]):
     table_name = "rules"
 
-    def list(self, page: PageRequest, where: RuleFilter = RuleFilter()) -> Page[AvailabilityRule]:
-        return self._page(
-            page,
-            lambda r: where.doctor_id is None or r.doctor_id == where.doctor_id,
-            order=_rule_order,
-        )
-
     def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
         found = [r for r in self._rows.values() if r.doctor_id == doctor_id]
         return [copy.deepcopy(r) for r in sorted(found, key=_rule_order)]
@@ -350,18 +258,6 @@ def _rule_order(rule: AvailabilityRule) -> tuple[int, Any, int]:
 class InMemoryAvailabilityExceptionRepository(_Repository[AvailabilityException]):
     table_name = "exceptions"
 
-    def list(
-        self, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
-    ) -> Page[AvailabilityException]:
-        def keep(e: AvailabilityException) -> bool:
-            return (
-                (where.doctor_id is None or e.doctor_id == where.doctor_id)
-                and (where.start is None or e.end > where.start)
-                and (where.end is None or e.start < where.end)
-            )
-
-        return self._page(page, keep, order=lambda e: (e.start, e.id))
-
     def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
         found = [
             e
@@ -369,6 +265,45 @@ class InMemoryAvailabilityExceptionRepository(_Repository[AvailabilityException]
             if e.doctor_id == doctor_id and e.interval.overlaps(interval)
         ]
         return [copy.deepcopy(e) for e in sorted(found, key=lambda e: (e.start, e.id))]
+
+
+class InMemoryCalendarRepository:
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self._tables = tables
+
+    def load(
+        self,
+        doctor: Doctor,
+        within: Interval,
+        *,
+        patient_id: int | None = None,
+        exclude_id: int | None = None,
+    ) -> Calendar:
+        appointments = [
+            a for a in self._tables["appointments"].values() if a.is_active and a.id != exclude_id
+        ]
+        return Calendar(
+            tz=zone(doctor.timezone),
+            windows=_overlapping(self._tables["availabilities"], doctor.id, within),
+            rules=[copy.deepcopy(r) for r in self._tables["rules"].values() if r.doctor_id == doctor.id],
+            blocked=_overlapping(self._tables["exceptions"], doctor.id, within),
+            busy=sorted(
+                a.blocking
+                for a in appointments
+                if a.doctor_id == doctor.id and a.blocking.overlaps(within)
+            ),
+            patient_busy=sorted(
+                a.interval
+                for a in appointments
+                if patient_id is not None and a.patient_id == patient_id and a.interval.overlaps(within)
+            ),
+        )
+
+
+def _overlapping(rows: Table, doctor_id: int | None, within: Interval) -> list[Interval]:
+    return sorted(
+        row.interval for row in rows.values() if row.doctor_id == doctor_id and row.interval.overlaps(within)
+    )
 
 
 class InMemoryIdempotencyKeyRepository(_Repository[IdempotencyRecord]):
@@ -401,25 +336,6 @@ class InMemoryMedicalRecordRepository(_Repository[MedicalRecord]):
             None,
         )
 
-    def list(self, page: PageRequest, where: RecordFilter = RecordFilter()) -> Page[MedicalRecord]:
-        seen: set[int] | None = None
-        if where.visible_to_doctor_id is not None:
-            seen = {
-                a.patient_id
-                for a in self._tables["appointments"].values()
-                if a.doctor_id == where.visible_to_doctor_id
-            }
-
-        def keep(r: MedicalRecord) -> bool:
-            return (
-                (where.patient_id is None or r.patient_id == where.patient_id)
-                and (where.doctor_id is None or r.doctor_id == where.doctor_id)
-                and (where.appointment_id is None or r.appointment_id == where.appointment_id)
-                and (seen is None or r.patient_id in seen or r.doctor_id == where.visible_to_doctor_id)
-            )
-
-        return self._page(page, keep)
-
 
 class InMemoryAuditRepository(_Repository[AuditEvent]):
     table_name = "audit"
@@ -427,20 +343,6 @@ class InMemoryAuditRepository(_Repository[AuditEvent]):
     def add_many(self, events: Sequence[AuditEvent]) -> None:
         for event in events:
             self.add(event)
-
-    def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]:
-        def keep(e: AuditEvent) -> bool:
-            return (
-                (where.actor_id is None or e.actor_id == where.actor_id)
-                and (where.patient_id is None or e.patient_id == where.patient_id)
-                and (where.resource is None or e.resource == where.resource)
-                and (where.action is None or e.action == where.action)
-                and (where.outcome is None or e.outcome == where.outcome)
-                and (where.start is None or e.at >= where.start)
-                and (where.end is None or e.at < where.end)
-            )
-
-        return self._page(page, keep, order=lambda e: e.id, reverse=True)
 
 
 class InMemoryOutboxRepository(_Repository[OutboxMessage]):

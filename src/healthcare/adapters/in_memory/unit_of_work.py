@@ -40,19 +40,20 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> Self:
         self.store.lock.acquire()
-        self._working = copy.deepcopy(self.store.tables)
-        self.users = repos.InMemoryUserRepository(self._working)
-        self.doctors = repos.InMemoryDoctorRepository(self._working)
-        self.patients = repos.InMemoryPatientRepository(self._working)
-        self.availabilities = repos.InMemoryAvailabilityRepository(self._working)
-        self.appointments = repos.InMemoryAppointmentRepository(self._working)
-        self.rules = repos.InMemoryAvailabilityRuleRepository(self._working)
-        self.exceptions = repos.InMemoryAvailabilityExceptionRepository(self._working)
-        self.idempotency_keys = repos.InMemoryIdempotencyKeyRepository(self._working)
-        self.records = repos.InMemoryMedicalRecordRepository(self._working)
-        self.audit = repos.InMemoryAuditRepository(self._working)
-        self.revocations = repos.InMemoryTokenRevocations(self._working)
-        self.outbox = repos.InMemoryOutboxRepository(self._working)
+        self.tables = copy.deepcopy(self.store.tables)
+        self.users = repos.InMemoryUserRepository(self.tables)
+        self.doctors = repos.InMemoryDoctorRepository(self.tables)
+        self.patients = repos.InMemoryPatientRepository(self.tables)
+        self.availabilities = repos.InMemoryAvailabilityRepository(self.tables)
+        self.appointments = repos.InMemoryAppointmentRepository(self.tables)
+        self.rules = repos.InMemoryAvailabilityRuleRepository(self.tables)
+        self.exceptions = repos.InMemoryAvailabilityExceptionRepository(self.tables)
+        self.calendars = repos.InMemoryCalendarRepository(self.tables)
+        self.idempotency_keys = repos.InMemoryIdempotencyKeyRepository(self.tables)
+        self.records = repos.InMemoryMedicalRecordRepository(self.tables)
+        self.audit = repos.InMemoryAuditRepository(self.tables)
+        self.revocations = repos.InMemoryTokenRevocations(self.tables)
+        self.outbox = repos.InMemoryOutboxRepository(self.tables)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -62,9 +63,9 @@ class InMemoryUnitOfWork(UnitOfWork):
             self.store.lock.release()
 
     def _commit(self) -> None:
-        self.store.tables = copy.deepcopy(self._working)
+        self.store.tables = copy.deepcopy(self.tables)
 
     def rollback(self) -> None:
         # In place: the repositories hold this very dict.
-        self._working.clear()
-        self._working.update(copy.deepcopy(self.store.tables))
+        self.tables.clear()
+        self.tables.update(copy.deepcopy(self.store.tables))

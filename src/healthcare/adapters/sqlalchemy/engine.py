@@ -14,7 +14,6 @@ from psycopg2.extensions import (
 )
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from healthcare.application.ports import StorageUnavailable, TransactionAborted
 
@@ -49,21 +48,10 @@ def create_engine_from_url(
     return engine
 
 
-#: The execution option that marks a read-only unit of work's connection (see below).
+#: The execution option that marks a read-only transaction's connection (``transaction.reading``):
+#: on PostgreSQL it reads in autocommit, with no BEGIN and no ROLLBACK round trips; on SQLite it
+#: begins a deferred transaction, a snapshot that does not wait for (or block) the writer.
 READ_ONLY = "healthcare_read_only"
-
-
-def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
-    """Sessions on ``engine``; ``read_only`` ones for the units of work that only read.
-
-    A read-only session on PostgreSQL runs in autocommit: no BEGIN and no ROLLBACK, two of
-    the three round trips of a one-statement read. On SQLite it begins a deferred
-    transaction, a snapshot that does not wait for (or block) the writer's lock.
-    """
-    if read_only:
-        engine = engine.execution_options(**{READ_ONLY: True})
-    # The repositories hand out domain copies, so rows need not reload after commit.
-    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
@@ -151,6 +139,10 @@ def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Eng
     return engine
 
 
+class ConnectionLost(StorageUnavailable):
+    """The connection died (the database restarted or the network dropped it)."""
+
+
 def _storage_unavailable(context: ExceptionContext) -> BaseException | None:
     """Connection loss, timeouts and lock waits become ``StorageUnavailable`` (HTTP 503)."""
     if context.is_pre_ping:
@@ -160,7 +152,11 @@ def _storage_unavailable(context: ExceptionContext) -> BaseException | None:
         aborted = TransactionAborted("A concurrent transaction won; try again.")
         aborted.__cause__ = error
         return aborted
-    if context.is_disconnect or _is_unavailable(error):
+    if context.is_disconnect:
+        lost = ConnectionLost("The database connection was lost; try again shortly.")
+        lost.__cause__ = error
+        return lost
+    if _is_unavailable(error):
         unavailable = StorageUnavailable("The database is unavailable; try again shortly.")
         unavailable.__cause__ = error
         return unavailable

@@ -1,45 +1,40 @@
-"""SQLAlchemy repositories: the ports of ``application.ports`` over one Session.
+"""SQLAlchemy repositories: the write side's ports over one ``Transaction``.
 
-They read with ``select()``, filter ownership in SQL, and leave the transaction to the unit of
-work. Writes flush at once inside a SAVEPOINT, so a broken database guarantee surfaces where it
-happens, as the domain error the in-memory adapter raises, and the transaction stays usable.
-Orderings match the in-memory adapter exactly.
-
-Statements are built once and reused. A query names its optional filters, each a value (None:
-not applied) and the clause it adds given the bound parameter that will carry the value; the
-statement for each combination of applied filters is built on first use, with bound
-parameters only, and kept (``_STATEMENTS``). Building a ``select()`` and its cache key cost
-more CPU than PostgreSQL's own work on a hot read. They are written over the tables' Core
-columns, not the mapped classes, which spares the ORM's execution path on every read.
+Each statement is written once, at import, over the tables' Core columns with bound parameters
+(an optional one as ``(:value IS NULL OR ...)``), so a request only executes statements whose
+compiled form SQLAlchemy already caches. A broken database guarantee (uniqueness, no overlap)
+surfaces as the domain error the in-memory adapter raises; the use case then ends, and its
+transaction is rolled back. Lists are the read side's (``read_model.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import operator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
-    ColumnElement,
     Insert,
     Select,
-    and_,
     bindparam,
     delete,
     exists,
     func,
     insert,
-    or_,
+    literal,
+    null,
     select,
+    type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from healthcare.adapters.sqlalchemy.guarantees import domain_error
+from healthcare.adapters.sqlalchemy.read_model import given
 from healthcare.adapters.sqlalchemy.rows import (
     AppointmentRow,
     AuditEventRow,
@@ -55,40 +50,24 @@ from healthcare.adapters.sqlalchemy.rows import (
     RevokedTokenRow,
     UserRow,
 )
-from healthcare.application.ports import (
-    AppointmentFilter,
-    AuditFilter,
-    AvailabilityFilter,
-    ExceptionFilter,
-    Page,
-    PageRequest,
-    PatientFilter,
-    RecordFilter,
-    RuleFilter,
-    TokenHolder,
-)
-from healthcare.domain.actor import Actor
+from healthcare.adapters.sqlalchemy.transaction import Transaction
+from healthcare.adapters.sqlalchemy.types import UtcDateTime
 from healthcare.domain.appointments import ACTIVE, MAX_BLOCKING, Appointment, Status
 from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.calendar import Calendar
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import IdempotencyKeyTaken
 from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
-from healthcare.domain.time import Interval
-from healthcare.domain.users import Role, User
+from healthcare.domain.time import Interval, zone
+from healthcare.domain.users import User
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E", bound=Any)
-R = TypeVar("R", bound=EntityRow[Any])
-
-#: A named, optional filter: its value (None: not applied) and the clause it adds, given the
-#: bound parameter that carries the value.
-Filter = tuple[Any, Callable[[Any], ColumnElement[bool]]]
-Filters = Mapping[str, Filter]
 
 ACTIVE_STATUSES = sorted(status.value for status in ACTIVE)
 
@@ -98,382 +77,367 @@ PATIENTS = PatientRow.__table__
 WINDOWS = AvailabilityRow.__table__
 APPOINTMENTS = AppointmentRow.__table__
 RULES = AvailabilityRuleRow.__table__
-EXCEPTIONS = AvailabilityExceptionRow.__table__
+BLOCKED = AvailabilityExceptionRow.__table__
 IDEMPOTENCY_KEYS = IdempotencyKeyRow.__table__
 RECORDS = MedicalRecordRow.__table__
 AUDIT_EVENTS = AuditEventRow.__table__
 OUTBOX = OutboxMessageRow.__table__
 REVOKED = RevokedTokenRow.__table__
-#: Another appointment, as seen from a correlated sub-query.
-MOVED = APPOINTMENTS.alias("moved")
 
-#: Every statement built so far, by (repository, query, applied filters). Bounded: a query has
-#: at most 2**filters shapes. Two threads building the same one keep either; they are equal.
-_STATEMENTS: dict[tuple[Any, ...], Any] = {}
-
-_TOTAL = "page_total_"
-_LIMIT = "page_limit_"
-_OFFSET = "page_offset_"
+_INSERT_FOR_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def _built(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        statement = _STATEMENTS.setdefault(key, build())
-    return statement
+@contextmanager
+def guarantees_kept(*, deleting: bool = False) -> Iterator[None]:
+    """A broken database guarantee becomes the domain error it stands for."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise domain_error(error, deleting=deleting) from error
 
 
-def _applied(filters: Filters) -> tuple[str, ...]:
-    return tuple(name for name, (value, _) in filters.items() if value is not None)
+class _Repository(Generic[E]):
+    row_type: type[EntityRow[Any]]
 
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
 
-def _criteria(filters: Filters, applied: tuple[str, ...]) -> list[ColumnElement[bool]]:
-    return [filters[name][1](bindparam(name)) for name in applied]
-
-
-def _parameters(filters: Filters, applied: tuple[str, ...]) -> dict[str, Any]:
-    return {name: filters[name][0] for name in applied}
-
-
-class _Repository(Generic[E, R]):
-    row_type: type[R]
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    @property
-    def _table(self) -> Any:
-        return self.row_type.__table__
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each repository's own INSERT, SELECT by id, UPDATE and DELETE, built once.
+        super().__init_subclass__(**kwargs)
+        table = cls.row_type.__table__
+        cls._insert = insert(table).returning(table.c.id)
+        cls._insert_many = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        cls._get = select(*table.columns).where(table.c.id == bindparam("id"))
+        cls._update = update(table).where(table.c.id == bindparam("id_"))
+        cls._delete = delete(table).where(table.c.id == bindparam("id"))
 
     def add(self, entity: E) -> E:
         """One INSERT … RETURNING id; the stored entity as a read would return it."""
         values = self.row_type.values_of(entity)
-        if entity.id is not None:
-            values["id"] = entity.id
-        table = self._table
-        statement = _built(
-            (type(self), "add", entity.id is None),
-            lambda: insert(table).returning(table.c.id),
-        )
-        with self._guarded():
-            entity.id = self.session.execute(statement, values).scalar_one()
-        return self.row_type.to_domain(SimpleNamespace(**{**values, "id": entity.id}))  # type: ignore[arg-type]
+        with guarantees_kept():
+            entity.id = self.tx.execute(self._insert, values).scalar_one()
+        return entity
 
     def add_many(self, entities: Sequence[E]) -> list[int]:
-        """One INSERT … RETURNING id for the whole batch (insertmanyvalues: a few multi-row
-        statements on PostgreSQL and SQLite), ids in the batch's order, in a SAVEPOINT so a
-        broken guarantee stores none of it."""
+        """One INSERT … RETURNING id for the whole batch (insertmanyvalues), ids in the
+        batch's order."""
         if not entities:
             return []
-        # Core, not the ORM's bulk insert: that one splits a batch wherever the set of NULL
-        # columns changes, and then stitches the RETURNING rows together in quadratic time.
-        table = self._table
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        with self._guarded():
-            ids = list(
-                self.session.execute(
-                    statement, [self.row_type.values_of(entity) for entity in entities]
-                ).scalars()
+        with guarantees_kept():
+            result = self.tx.execute(
+                self._insert_many, [self.row_type.values_of(entity) for entity in entities]
             )
+            ids = list(result.scalars())
         for entity, stored_id in zip(entities, ids, strict=True):
             entity.id = stored_id
         return ids
 
     def get(self, entity_id: int) -> E | None:
-        return self._first("get", {"id": (entity_id, lambda p: self._table.c.id == p)})
+        return self._first(self._get, {"id": entity_id})
 
     def update(self, entity: E) -> None:
         """Every column of ``entity`` but its id, in one UPDATE; KeyError when it is gone."""
-        table = self._table
-        statement = _built(
-            (type(self), "update"),
-            lambda: update(table).where(table.c.id == bindparam("id_")),
-        )
-        with self._guarded():
-            result = self.session.execute(
-                statement, {"id_": entity.id, **self.row_type.values_of(entity)}
+        with guarantees_kept():
+            result = self.tx.execute(
+                self._update, {"id_": entity.id, **self.row_type.values_of(entity)}
             )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise KeyError(entity.id)
 
     def delete(self, entity_id: int) -> None:
-        with self._guarded(deleting=True):
-            self.session.execute(delete(self._table).where(self._table.c.id == entity_id))
+        with guarantees_kept(deleting=True):
+            self.tx.execute(self._delete, {"id": entity_id})
 
-    @contextmanager
-    def _guarded(self, *, deleting: bool = False) -> Iterator[None]:
-        """Flush the block's changes in a SAVEPOINT; a broken guarantee becomes a domain error."""
-        try:
-            with self.session.begin_nested():
-                yield
-                self.session.flush()
-        except IntegrityError as error:
-            raise domain_error(error, deleting=deleting) from error
-
-    def _select(self) -> Select[Any]:
-        """Every column of the row type, as plain columns (see ``_all``)."""
-        return select(*self._table.columns)
-
-    def _all(
-        self,
-        query: str,
-        filters: Filters,
-        order_by: Callable[[], Sequence[ColumnElement[Any]]] = lambda: (),
-        limit: int | None = None,
-    ) -> list[E]:
-        """The entities the applied ``filters`` select, in ``order_by`` order, at most
-        ``limit`` of them."""
-        # Plain result rows, not ORM instances: the repositories hand out domain copies
-        # anyway, and skipping instance construction and the identity map is most of the
-        # Python cost of reading a page. ``to_domain`` reads attributes by column name, which a
-        # result row has too.
+    def _all(self, statement: Select[Any], values: dict[str, Any]) -> list[E]:
         to_domain = self.row_type.to_domain
-        rows = self._rows(query, filters, self._table.columns, order_by, limit)
-        return [to_domain(row) for row in rows]  # type: ignore[arg-type]
+        return [to_domain(row) for row in self.tx.execute(statement, values)]  # type: ignore[arg-type]
 
-    def _rows(
-        self,
-        query: str,
-        filters: Filters,
-        columns: Sequence[ColumnElement[Any]],
-        order_by: Callable[[], Sequence[ColumnElement[Any]]] = lambda: (),
-        limit: int | None = None,
-    ) -> Sequence[Any]:
-        applied = _applied(filters)
-
-        def build() -> Select[Any]:
-            statement = select(*columns).where(*_criteria(filters, applied)).order_by(*order_by())
-            return statement.limit(bindparam(_LIMIT)) if limit is not None else statement
-
-        statement = _built((type(self), query, applied), build)
-        parameters = _parameters(filters, applied)
-        if limit is not None:
-            parameters[_LIMIT] = limit
-        return self.session.execute(statement, parameters).all()  # one fetch, not one per row
-
-    def _first(self, query: str, filters: Filters) -> E | None:
-        found = self._all(query, filters, limit=1)
-        return found[0] if found else None
-
-    def _page(
-        self,
-        request: PageRequest,
-        filters: Filters,
-        order_by: Callable[[], Sequence[ColumnElement[Any]]] | None = None,
-    ) -> Page[E]:
-        applied = _applied(filters)
-        table = self._table
-
-        def build() -> Select[Any]:
-            # The total rides along as a window aggregate: one round trip for a page, not two.
-            return (
-                self._select()
-                .add_columns(func.count().over().label(_TOTAL))
-                .where(*_criteria(filters, applied))
-                .order_by(*(order_by() if order_by else [table.c.id]))
-                .limit(bindparam(_LIMIT))
-                .offset(bindparam(_OFFSET))
-            )
-
-        statement = _built((type(self), "page", applied), build)
-        parameters = _parameters(filters, applied)
-        rows = self.session.execute(
-            statement, {**parameters, _LIMIT: request.page_size, _OFFSET: request.offset}
-        ).all()
-        if rows:
-            total = getattr(rows[0], _TOTAL)
-        elif request.offset == 0:
-            total = 0
-        else:  # a page past the end has no row to carry the total
-            count = _built(
-                (type(self), "count", applied),
-                lambda: select(func.count())
-                .select_from(table)
-                .where(*_criteria(filters, applied)),
-            )
-            total = self.session.scalar(count, parameters) or 0
-        to_domain = self.row_type.to_domain
-        return Page(items=[to_domain(r) for r in rows], total=total, request=request)  # type: ignore[arg-type]
+    def _first(self, statement: Select[Any], values: dict[str, Any]) -> E | None:
+        row = self.tx.execute(statement, values).first()
+        return self.row_type.to_domain(row) if row is not None else None  # type: ignore[arg-type]
 
 
-class SqlAlchemyUserRepository(_Repository[User, UserRow]):
+# -- accounts ----------------------------------------------------------------------------------
+
+USER_BY_EMAIL = select(*USERS.columns).where(func.lower(USERS.c.email) == bindparam("email"))
+
+
+class SqlAlchemyUserRepository(_Repository[User]):
     row_type = UserRow
 
     def get_by_email(self, email: str) -> User | None:
-        wanted = email.strip().lower()
-        return self._first("by_email", {"email": (wanted, lambda p: func.lower(USERS.c.email) == p)})
-
-    def list(self, page: PageRequest, role: Role | None = None) -> Page[User]:
-        return self._page(page, {"role": (role, lambda p: USERS.c.role == p)})
-
-    def get_actor(self, user_id: int) -> Actor | None:
-        holder = self.get_token_holder(user_id, ())
-        return holder.actor if holder else None
-
-    def get_token_holder(
-        self, user_id: int, revocation_keys: Sequence[str]
-    ) -> TokenHolder | None:
-        found = self.session.execute(
-            _built((type(self), "token_holder"), _token_holder_statement),
-            {"user_id": user_id, "keys": list(revocation_keys)},
-        ).first()
-        if found is None:
-            return None
-        user_id, role, doctor_id, patient_id, is_revoked = found
-        actor = Actor(user_id=user_id, role=Role(role), doctor_id=doctor_id, patient_id=patient_id)
-        return TokenHolder(actor=actor, revoked=bool(is_revoked))
+        return self._first(USER_BY_EMAIL, {"email": email.strip().lower()})
 
 
-def _token_holder_statement() -> Select[Any]:
-    """The user, their doctor and patient profile ids, and whether any of the token's
-    revocation keys is revoked: every signed-in request's one look-up."""
-    return (
-        select(
-            USERS.c.id,
-            USERS.c.role,
-            DOCTORS.c.id,
-            PATIENTS.c.id,
-            exists().where(REVOKED.c.key.in_(bindparam("keys", expanding=True))),
-        )
-        .select_from(
-            USERS.outerjoin(DOCTORS, DOCTORS.c.user_id == USERS.c.id).outerjoin(
-                PATIENTS, PATIENTS.c.user_id == USERS.c.id
-            )
-        )
-        .where(USERS.c.id == bindparam("user_id"), USERS.c.is_active.is_(True))
-    )
+DOCTOR_BY_USER = select(*DOCTORS.columns).where(DOCTORS.c.user_id == bindparam("user_id"))
+DOCTORS_BY_SPECIALIZATION = (
+    select(*DOCTORS.columns)
+    .where(given(func.lower(DOCTORS.c.specialization), "specialization"))
+    .order_by(DOCTORS.c.id)
+)
+DOCTOR_IS_REFERENCED = select(
+    exists().where(APPOINTMENTS.c.doctor_id == bindparam("id"))
+    | exists().where(RECORDS.c.doctor_id == bindparam("id"))
+)
 
 
-class SqlAlchemyDoctorRepository(_Repository[Doctor, DoctorRow]):
+class SqlAlchemyDoctorRepository(_Repository[Doctor]):
     row_type = DoctorRow
 
     def get_by_user(self, user_id: int) -> Doctor | None:
-        return self._first("by_user", {"user_id": (user_id, lambda p: DOCTORS.c.user_id == p)})
+        return self._first(DOCTOR_BY_USER, {"user_id": user_id})
 
-    def list(self, page: PageRequest, specialization: str | None = None) -> Page[Doctor]:
+    def all(self, specialization: str | None = None) -> list[Doctor]:
         wanted = specialization.lower() if specialization else None
-        return self._page(
-            page,
-            {"specialization": (wanted, lambda p: func.lower(DOCTORS.c.specialization) == p)},
-        )
+        return self._all(DOCTORS_BY_SPECIALIZATION, {"specialization": wanted})
 
     def is_referenced(self, doctor_id: int) -> bool:
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(APPOINTMENTS.c.doctor_id == doctor_id)
-                    | exists().where(RECORDS.c.doctor_id == doctor_id)
-                )
-            )
-        )
+        return bool(self.tx.execute(DOCTOR_IS_REFERENCED, {"id": doctor_id}).scalar())
 
     def delete(self, doctor_id: int) -> None:
         # The schema cascades to the windows, weekly hours and blocked periods too; deleting
         # them here as well says so where it happens.
-        for owned in (WINDOWS, RULES, EXCEPTIONS):
-            self.session.execute(delete(owned).where(owned.c.doctor_id == doctor_id))
+        for owned in (WINDOWS, RULES, BLOCKED):
+            self.tx.execute(delete(owned).where(owned.c.doctor_id == doctor_id))
         super().delete(doctor_id)
 
 
-class SqlAlchemyPatientRepository(_Repository[Patient, PatientRow]):
+PATIENT_BY_USER = select(*PATIENTS.columns).where(PATIENTS.c.user_id == bindparam("user_id"))
+
+
+class SqlAlchemyPatientRepository(_Repository[Patient]):
     row_type = PatientRow
 
     def get_by_user(self, user_id: int) -> Patient | None:
-        return self._first("by_user", {"user_id": (user_id, lambda p: PATIENTS.c.user_id == p)})
-
-    def list(self, page: PageRequest, where: PatientFilter = PatientFilter()) -> Page[Patient]:
-        return self._page(
-            page,
-            {
-                "patient_id": (where.patient_id, lambda p: PATIENTS.c.id == p),
-                "seen_by": (
-                    where.seen_by_doctor_id,
-                    lambda p: _has_appointment(PATIENTS.c.id, p),
-                ),
-            },
-        )
+        return self._first(PATIENT_BY_USER, {"user_id": user_id})
 
 
-class SqlAlchemyAvailabilityRepository(_Repository[Availability, AvailabilityRow]):
+# -- a doctor's calendar ------------------------------------------------------------------------
+
+WINDOWS_OVERLAPPING = (
+    select(*WINDOWS.columns)
+    .where(
+        WINDOWS.c.doctor_id == bindparam("doctor_id"),
+        WINDOWS.c.start_time < bindparam("end"),
+        WINDOWS.c.end_time > bindparam("start"),
+        given(WINDOWS.c.id, "exclude_id", operator.ne),
+    )
+    .order_by(WINDOWS.c.start_time, WINDOWS.c.id)
+)
+
+
+class SqlAlchemyAvailabilityRepository(_Repository[Availability]):
     row_type = AvailabilityRow
-
-    def list(
-        self, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()
-    ) -> Page[Availability]:
-        window = WINDOWS.c
-        return self._page(
-            page,
-            {
-                "doctor_id": (where.doctor_id, lambda p: window.doctor_id == p),
-                "start": (where.start, lambda p: window.end_time > p),
-                "end": (where.end, lambda p: window.start_time < p),
-            },
-            order_by=lambda: [window.start_time, window.id],
-        )
 
     def overlapping(
         self, doctor_id: int, interval: Interval, exclude_id: int | None = None
     ) -> list[Availability]:
-        window = WINDOWS.c
         return self._all(
-            "overlapping",
+            WINDOWS_OVERLAPPING,
             {
-                "doctor_id": (doctor_id, lambda p: window.doctor_id == p),
-                "end": (interval.end, lambda p: window.start_time < p),
-                "start": (interval.start, lambda p: window.end_time > p),
-                "exclude_id": (exclude_id, lambda p: window.id != p),
+                "doctor_id": doctor_id,
+                "start": interval.start,
+                "end": interval.end,
+                "exclude_id": exclude_id,
             },
-            order_by=lambda: [window.start_time, window.id],
         )
 
 
-class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
+RULES_OF_DOCTOR = (
+    select(*RULES.columns)
+    .where(RULES.c.doctor_id == bindparam("doctor_id"))
+    .order_by(RULES.c.weekday, RULES.c.start_time, RULES.c.id)
+)
+
+
+class SqlAlchemyAvailabilityRuleRepository(_Repository[AvailabilityRule]):
+    row_type = AvailabilityRuleRow
+
+    def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
+        return self._all(RULES_OF_DOCTOR, {"doctor_id": doctor_id})
+
+
+BLOCKED_OVERLAPPING = (
+    select(*BLOCKED.columns)
+    .where(
+        BLOCKED.c.doctor_id == bindparam("doctor_id"),
+        BLOCKED.c.start_at < bindparam("end"),
+        BLOCKED.c.end_at > bindparam("start"),
+    )
+    .order_by(BLOCKED.c.start_at, BLOCKED.c.id)
+)
+
+
+class SqlAlchemyAvailabilityExceptionRepository(_Repository[AvailabilityException]):
+    row_type = AvailabilityExceptionRow
+
+    def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
+        return self._all(
+            BLOCKED_OVERLAPPING,
+            {"doctor_id": doctor_id, "start": interval.start, "end": interval.end},
+        )
+
+
+def _calendar_statement() -> Any:
+    """A doctor's calendar around [start, end) in one statement: their weekly hours, windows,
+    blocked periods and busy time (appointments with their buffers), and a patient's own
+    appointments, one row each, told apart by ``kind``."""
+    instant, time_of_day, day = UtcDateTime(), RULES.c.start_time.type, RULES.c.valid_from.type
+
+    def part(kind: str, row_id: Any, *columns: Any) -> Any:
+        # Every part lists the same columns; NULL where a kind has no value.
+        names = ("start", "end", "weekday", "start_time", "end_time", "valid_from", "valid_until")
+        nulls = {
+            "start": type_coerce(null(), instant),
+            "end": type_coerce(null(), instant),
+            "weekday": type_coerce(null(), RULES.c.weekday.type),
+            "start_time": type_coerce(null(), time_of_day),
+            "end_time": type_coerce(null(), time_of_day),
+            "valid_from": type_coerce(null(), day),
+            "valid_until": type_coerce(null(), day),
+        }
+        given_columns = dict(zip(names, columns, strict=False))
+        return select(
+            literal(kind).label("kind"),
+            row_id.label("id"),
+            *[given_columns.get(name, nulls[name]).label(name) for name in names],
+        )
+
+    doctor, start, end = bindparam("doctor_id"), bindparam("start"), bindparam("end")
+    busy_end = func.coalesce(APPOINTMENTS.c.blocked_until, APPOINTMENTS.c.end_at)
+    active = APPOINTMENTS.c.status.in_(ACTIVE_STATUSES)
+    not_excluded = given(APPOINTMENTS.c.id, "exclude_id", operator.ne)
+    return union_all(
+        part(
+            "rule",
+            RULES.c.id,
+            type_coerce(null(), instant),
+            type_coerce(null(), instant),
+            RULES.c.weekday,
+            RULES.c.start_time,
+            RULES.c.end_time,
+            RULES.c.valid_from,
+            RULES.c.valid_until,
+        ).where(RULES.c.doctor_id == doctor),
+        part("window", WINDOWS.c.id, WINDOWS.c.start_time, WINDOWS.c.end_time).where(
+            WINDOWS.c.doctor_id == doctor, WINDOWS.c.start_time < end, WINDOWS.c.end_time > start
+        ),
+        part("blocked", BLOCKED.c.id, BLOCKED.c.start_at, BLOCKED.c.end_at).where(
+            BLOCKED.c.doctor_id == doctor, BLOCKED.c.start_at < end, BLOCKED.c.end_at > start
+        ),
+        part("busy", APPOINTMENTS.c.id, APPOINTMENTS.c.start_at, busy_end).where(
+            APPOINTMENTS.c.doctor_id == doctor,
+            active,
+            APPOINTMENTS.c.start_at < end,
+            # No appointment blocks longer than MAX_BLOCKING: a bounded index range.
+            APPOINTMENTS.c.start_at > bindparam("earliest"),
+            busy_end > start,
+            not_excluded,
+        ),
+        part("patient", APPOINTMENTS.c.id, APPOINTMENTS.c.start_at, APPOINTMENTS.c.end_at).where(
+            APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+            active,
+            APPOINTMENTS.c.start_at < end,
+            APPOINTMENTS.c.end_at > start,
+            not_excluded,
+        ),
+    )
+
+
+CALENDAR = _calendar_statement()
+
+
+class SqlAlchemyCalendarRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    def load(
+        self,
+        doctor: Doctor,
+        within: Interval,
+        *,
+        patient_id: int | None = None,
+        exclude_id: int | None = None,
+    ) -> Calendar:
+        calendar = Calendar(tz=zone(doctor.timezone))
+        by_kind = {
+            "window": calendar.windows,
+            "blocked": calendar.blocked,
+            "busy": calendar.busy,
+            "patient": calendar.patient_busy,
+        }
+        rows = self.tx.execute(
+            CALENDAR,
+            {
+                "doctor_id": doctor.id,
+                "start": within.start,
+                "end": within.end,
+                "earliest": within.start - MAX_BLOCKING,
+                "patient_id": patient_id,
+                "exclude_id": exclude_id,
+            },
+        )
+        for kind, row_id, start, end, weekday, start_time, end_time, valid_from, valid_until in rows:
+            if kind == "rule":
+                calendar.rules.append(
+                    AvailabilityRule(
+                        id=row_id,
+                        doctor_id=doctor.id,  # type: ignore[arg-type]
+                        weekday=weekday,
+                        start_time=start_time,
+                        end_time=end_time,
+                        valid_from=valid_from,
+                        valid_until=valid_until,
+                    )
+                )
+            else:
+                by_kind[kind].append(Interval(start, end))
+        return calendar
+
+
+# -- appointments -------------------------------------------------------------------------------
+
+ACTIVE_OVERLAPPING = (
+    select(*APPOINTMENTS.columns)
+    .where(
+        APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        APPOINTMENTS.c.start_at < bindparam("end"),
+        APPOINTMENTS.c.end_at > bindparam("start"),
+        given(APPOINTMENTS.c.doctor_id, "doctor_id"),
+        given(APPOINTMENTS.c.patient_id, "patient_id"),
+        given(APPOINTMENTS.c.id, "exclude_id", operator.ne),
+    )
+    .order_by(APPOINTMENTS.c.start_at, APPOINTMENTS.c.id)
+)
+BETWEEN = select(
+    exists().where(
+        APPOINTMENTS.c.doctor_id == bindparam("doctor_id"),
+        APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+    )
+)
+CONFIRMED_ENDED_BEFORE = (
+    select(*APPOINTMENTS.columns)
+    .where(
+        APPOINTMENTS.c.status == Status.CONFIRMED.value,
+        APPOINTMENTS.c.end_at < bindparam("cutoff"),
+    )
+    .order_by(APPOINTMENTS.c.end_at, APPOINTMENTS.c.id)
+    .limit(bindparam("limit"))
+)
+ACTIVE_STARTING_BETWEEN = (
+    select(*APPOINTMENTS.columns)
+    .where(
+        APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        APPOINTMENTS.c.start_at >= bindparam("start"),
+        APPOINTMENTS.c.start_at < bindparam("end"),
+    )
+    .order_by(APPOINTMENTS.c.start_at, APPOINTMENTS.c.id)
+)
+
+
+class SqlAlchemyAppointmentRepository(_Repository[Appointment]):
     row_type = AppointmentRow
-
-    def list(
-        self, page: PageRequest, where: AppointmentFilter = AppointmentFilter()
-    ) -> Page[Appointment]:
-        booking = APPOINTMENTS.c
-        return self._page(
-            page,
-            {
-                "doctor_id": (where.doctor_id, lambda p: booking.doctor_id == p),
-                "patient_id": (where.patient_id, lambda p: booking.patient_id == p),
-                "status": (where.status, lambda p: booking.status == p),
-                "start": (where.start, lambda p: booking.start_at >= p),
-                "end": (where.end, lambda p: booking.start_at < p),
-                # A flag: the clause takes no parameter.
-                "current_only": (
-                    None if where.include_history else True,
-                    lambda _: ~_is_history(APPOINTMENTS),
-                ),
-            },
-            order_by=lambda: [booking.start_at, booking.id],
-        )
-
-    def doctor_busy(
-        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
-    ) -> list[Interval]:
-        booking = APPOINTMENTS.c
-        rows = self._rows(
-            "doctor_busy",
-            {
-                "doctor_id": (doctor_id, lambda p: booking.doctor_id == p),
-                "active": (True, lambda _: booking.status.in_(ACTIVE_STATUSES)),
-                "end": (interval.end, lambda p: booking.start_at < p),
-                # No appointment blocks longer than MAX_BLOCKING: a bounded index range.
-                "earliest": (interval.start - MAX_BLOCKING, lambda p: booking.start_at > p),
-                "start": (
-                    interval.start,
-                    lambda p: func.coalesce(booking.blocked_until, booking.end_at) > p,
-                ),
-                "exclude_id": (exclude_id, lambda p: booking.id != p),
-            },
-            [booking.start_at, booking.end_at, booking.blocked_until],
-            order_by=lambda: [booking.start_at, booking.id],
-        )
-        # As ``Appointment.blocking``: never shorter than the appointment itself.
-        return [Interval(start, max(until or end, end)) for start, end, until in rows]
 
     def active_overlapping(
         self,
@@ -483,251 +447,135 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment, AppointmentRow]):
         patient_id: int | None = None,
         exclude_id: int | None = None,
     ) -> list[Appointment]:
-        booking = APPOINTMENTS.c
         return self._all(
-            "active_overlapping",
+            ACTIVE_OVERLAPPING,
             {
-                "active": (True, lambda _: booking.status.in_(ACTIVE_STATUSES)),
-                "end": (interval.end, lambda p: booking.start_at < p),
-                "start": (interval.start, lambda p: booking.end_at > p),
-                "doctor_id": (doctor_id, lambda p: booking.doctor_id == p),
-                "patient_id": (patient_id, lambda p: booking.patient_id == p),
-                "exclude_id": (exclude_id, lambda p: booking.id != p),
+                "start": interval.start,
+                "end": interval.end,
+                "doctor_id": doctor_id,
+                "patient_id": patient_id,
+                "exclude_id": exclude_id,
             },
-            order_by=lambda: [booking.start_at, booking.id],
         )
 
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
-        return bool(self.session.scalar(select(_has_appointment(patient_id, doctor_id))))
+        values = {"doctor_id": doctor_id, "patient_id": patient_id}
+        return bool(self.tx.execute(BETWEEN, values).scalar())
 
     def confirmed_ended_before(self, cutoff: datetime, limit: int) -> list[Appointment]:
-        booking = APPOINTMENTS.c
-        return self._all(
-            "confirmed_ended_before",
-            {
-                "status": (Status.CONFIRMED.value, lambda p: booking.status == p),
-                "cutoff": (cutoff, lambda p: booking.end_at < p),
-            },
-            order_by=lambda: [booking.end_at, booking.id],
-            limit=limit,
-        )
+        return self._all(CONFIRMED_ENDED_BEFORE, {"cutoff": cutoff, "limit": limit})
 
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
-        booking = APPOINTMENTS.c
-        return self._all(
-            "active_starting_between",
-            {
-                "active": (True, lambda _: booking.status.in_(ACTIVE_STATUSES)),
-                "start": (start, lambda p: booking.start_at >= p),
-                "end": (end, lambda p: booking.start_at < p),
-            },
-            order_by=lambda: [booking.start_at, booking.id],
-        )
+        return self._all(ACTIVE_STARTING_BETWEEN, {"start": start, "end": end})
 
 
-class SqlAlchemyAvailabilityRuleRepository(_Repository[AvailabilityRule, AvailabilityRuleRow]):
-    row_type = AvailabilityRuleRow
-
-    def list(self, page: PageRequest, where: RuleFilter = RuleFilter()) -> Page[AvailabilityRule]:
-        rule = RULES.c
-        return self._page(
-            page,
-            {"doctor_id": (where.doctor_id, lambda p: rule.doctor_id == p)},
-            order_by=lambda: [rule.weekday, rule.start_time, rule.id],
-        )
-
-    def for_doctor(self, doctor_id: int) -> list[AvailabilityRule]:
-        rule = RULES.c
-        return self._all(
-            "for_doctor",
-            {"doctor_id": (doctor_id, lambda p: rule.doctor_id == p)},
-            order_by=lambda: [rule.weekday, rule.start_time, rule.id],
-        )
+# -- the rest ----------------------------------------------------------------------------------
 
 
-class SqlAlchemyAvailabilityExceptionRepository(
-    _Repository[AvailabilityException, AvailabilityExceptionRow]
-):
-    row_type = AvailabilityExceptionRow
-
-    def list(
-        self, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
-    ) -> Page[AvailabilityException]:
-        period = EXCEPTIONS.c
-        return self._page(
-            page,
-            {
-                "doctor_id": (where.doctor_id, lambda p: period.doctor_id == p),
-                "start": (where.start, lambda p: period.end_at > p),
-                "end": (where.end, lambda p: period.start_at < p),
-            },
-            order_by=lambda: [period.start_at, period.id],
-        )
-
-    def overlapping(self, doctor_id: int, interval: Interval) -> list[AvailabilityException]:
-        period = EXCEPTIONS.c
-        return self._all(
-            "overlapping",
-            {
-                "doctor_id": (doctor_id, lambda p: period.doctor_id == p),
-                "end": (interval.end, lambda p: period.start_at < p),
-                "start": (interval.start, lambda p: period.end_at > p),
-            },
-            order_by=lambda: [period.start_at, period.id],
-        )
+def unless_present(table: Any, key: list[Any], returning: Any = None) -> dict[str, Insert]:
+    """INSERT … ON CONFLICT (key) DO NOTHING, per dialect: atomic, so two writers racing with
+    the same key store it once and neither fails."""
+    statements = {}
+    for dialect, dialect_insert in _INSERT_FOR_DIALECT.items():
+        statement = dialect_insert(table).on_conflict_do_nothing(index_elements=key)
+        statements[dialect] = statement.returning(returning) if returning is not None else statement
+    return statements
 
 
-class SqlAlchemyIdempotencyKeyRepository(_Repository[IdempotencyRecord, IdempotencyKeyRow]):
+ADD_IDEMPOTENCY_KEY = unless_present(
+    IDEMPOTENCY_KEYS, [IDEMPOTENCY_KEYS.c.user_id, IDEMPOTENCY_KEYS.c.key], IDEMPOTENCY_KEYS.c.id
+)
+IDEMPOTENCY_KEY = select(*IDEMPOTENCY_KEYS.columns).where(
+    IDEMPOTENCY_KEYS.c.user_id == bindparam("user_id"), IDEMPOTENCY_KEYS.c.key == bindparam("key")
+)
+
+
+class SqlAlchemyIdempotencyKeyRepository(_Repository[IdempotencyRecord]):
     row_type = IdempotencyKeyRow
 
     def add(self, record: IdempotencyRecord) -> IdempotencyRecord:
         """INSERT … ON CONFLICT DO NOTHING: a racing request with the same key waits for the
         first one's transaction and then finds the key taken, without an error to unwind."""
-        row = IdempotencyKeyRow
-        dialect_insert = _INSERT_FOR_DIALECT[self.session.get_bind().dialect.name]
-        stored_id = self.session.scalar(
-            dialect_insert(row)
-            .values(row.values_of(record))
-            .on_conflict_do_nothing(index_elements=[row.user_id, row.key])
-            .returning(row.id)
-        )
+        statement = ADD_IDEMPOTENCY_KEY[self.tx.dialect]
+        stored_id = self.tx.execute(statement, IdempotencyKeyRow.values_of(record)).scalar()
         if stored_id is None:
             raise IdempotencyKeyTaken()
         record.id = stored_id
         return record
 
     def get(self, user_id: int, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
-        keys = IDEMPOTENCY_KEYS.c
-        return self._first(
-            "by_user_and_key",
-            {
-                "user_id": (user_id, lambda p: keys.user_id == p),
-                "key": (key, lambda p: keys.key == p),
-            },
-        )
+        return self._first(IDEMPOTENCY_KEY, {"user_id": user_id, "key": key})
 
 
-class SqlAlchemyMedicalRecordRepository(_Repository[MedicalRecord, MedicalRecordRow]):
+RECORD_BY_APPOINTMENT = select(*RECORDS.columns).where(
+    RECORDS.c.appointment_id == bindparam("appointment_id")
+)
+
+
+class SqlAlchemyMedicalRecordRepository(_Repository[MedicalRecord]):
     row_type = MedicalRecordRow
 
     def get_by_appointment(self, appointment_id: int) -> MedicalRecord | None:
-        return self._first(
-            "by_appointment",
-            {"appointment_id": (appointment_id, lambda p: RECORDS.c.appointment_id == p)},
-        )
-
-    def list(self, page: PageRequest, where: RecordFilter = RecordFilter()) -> Page[MedicalRecord]:
-        record = RECORDS.c
-        return self._page(
-            page,
-            {
-                "patient_id": (where.patient_id, lambda p: record.patient_id == p),
-                "doctor_id": (where.doctor_id, lambda p: record.doctor_id == p),
-                "appointment_id": (where.appointment_id, lambda p: record.appointment_id == p),
-                "visible_to": (
-                    where.visible_to_doctor_id,
-                    lambda p: or_(record.doctor_id == p, _has_appointment(record.patient_id, p)),
-                ),
-            },
-        )
+        return self._first(RECORD_BY_APPOINTMENT, {"appointment_id": appointment_id})
 
 
-class SqlAlchemyAuditRepository(_Repository[AuditEvent, AuditEventRow]):
-    row_type = AuditEventRow
+class SqlAlchemyAuditRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
 
     def add_many(self, events: Sequence[AuditEvent]) -> None:
         if events:
-            # One INSERT with every parameter set (insertmanyvalues / executemany): a list
-            # page audits one event per record it shows.
-            # Core, not the ORM's bulk insert: no RETURNING, no per-row ORM bookkeeping (a
-            # record read pays for this insert).
-            self.session.execute(
+            # One INSERT with every parameter set (insertmanyvalues / executemany).
+            self.tx.execute(
                 insert(AUDIT_EVENTS), [AuditEventRow.values_of(event) for event in events]
             )
 
-    def list(self, page: PageRequest, where: AuditFilter = AuditFilter()) -> Page[AuditEvent]:
-        event = AUDIT_EVENTS.c
-        return self._page(
-            page,
-            {
-                "actor_id": (where.actor_id, lambda p: event.actor_id == p),
-                "patient_id": (where.patient_id, lambda p: event.patient_id == p),
-                "resource": (where.resource, lambda p: event.resource == p),
-                "action": (where.action, lambda p: event.action == p),
-                "outcome": (where.outcome, lambda p: event.outcome == p),
-                "start": (where.start, lambda p: event.at >= p),
-                "end": (where.end, lambda p: event.at < p),
-            },
-            order_by=lambda: [event.id.desc()],
-        )
+
+ADD_MESSAGE = unless_present(OUTBOX, [OUTBOX.c.key], OUTBOX.c.id)
+UNSENT = (
+    select(*OUTBOX.columns)
+    .where(OUTBOX.c.sent_at.is_(None))
+    .order_by(OUTBOX.c.id)
+    .limit(bindparam("limit"))
+)
+MARK_SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("id_")).values(sent_at=bindparam("at"))
 
 
-class SqlAlchemyOutboxRepository(_Repository[OutboxMessage, OutboxMessageRow]):
+class SqlAlchemyOutboxRepository(_Repository[OutboxMessage]):
     row_type = OutboxMessageRow
 
     def add_if_absent(self, message: OutboxMessage) -> bool:
-        row = OutboxMessageRow
-        stored_id = self.session.scalar(
-            _insert_unless_present(self.session, row, row.key)
-            .values(row.values_of(message))
-            .returning(row.id)
-        )
+        statement = ADD_MESSAGE[self.tx.dialect]
+        stored_id = self.tx.execute(statement, OutboxMessageRow.values_of(message)).scalar()
         if stored_id is None:
             return False
         message.id = stored_id
         return True
 
     def unsent(self, limit: int) -> list[OutboxMessage]:
-        outbox = OUTBOX.c
-        return self._all(
-            "unsent",
-            {"unsent": (True, lambda _: outbox.sent_at.is_(None))},
-            order_by=lambda: [outbox.id],
-            limit=limit,
-        )
+        return self._all(UNSENT, {"limit": limit})
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
-        self.session.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(sent_at=at))
+        self.tx.execute(MARK_SENT, {"id_": message_id, "at": at})
+
+
+REVOKE = unless_present(REVOKED, [REVOKED.c.key])
+ANY_REVOKED = select(exists().where(REVOKED.c.key.in_(bindparam("keys", expanding=True))))
+PURGE_EXPIRED = delete(REVOKED).where(REVOKED.c.expires_at <= bindparam("now"))
 
 
 class SqlAlchemyTokenRevocations:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
 
     def revoke(self, key: str, expires_at: datetime) -> bool:
-        result = self.session.execute(
-            _insert_unless_present(self.session, RevokedTokenRow, RevokedTokenRow.key).values(
-                key=key, expires_at=expires_at
-            )
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+        values = {"key": key, "expires_at": expires_at}
+        return self.tx.execute(REVOKE[self.tx.dialect], values).rowcount == 1  # type: ignore[no-any-return]
 
     def any_revoked(self, keys: Sequence[str]) -> bool:
         if not keys:
             return False
-        return bool(self.session.scalar(select(exists().where(REVOKED.c.key.in_(list(keys))))))
+        return bool(self.tx.execute(ANY_REVOKED, {"keys": list(keys)}).scalar())
 
     def purge_expired(self, now: datetime) -> int:
-        result = self.session.execute(delete(REVOKED).where(REVOKED.c.expires_at <= now))
-        return result.rowcount  # type: ignore[attr-defined, no-any-return]
-
-
-_INSERT_FOR_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-def _insert_unless_present(session: Session, row: type[Any], key: Any) -> Insert:
-    """INSERT … ON CONFLICT (key) DO NOTHING: atomic, so two writers racing with the same key
-    store it once and neither fails."""
-    dialect_insert = _INSERT_FOR_DIALECT[session.get_bind().dialect.name]
-    return dialect_insert(row).on_conflict_do_nothing(index_elements=[key])
-
-
-def _is_history(appointments: Any) -> ColumnElement[bool]:
-    """EXISTS an appointment that moved on from this one: it is a reschedule's history copy."""
-    return exists().where(MOVED.c.rescheduled_from == appointments.c.id)
-
-
-def _has_appointment(patient_id: Any, doctor_id: Any) -> ColumnElement[bool]:
-    """EXISTS an appointment, in any status, between the doctor and the patient."""
-    booking = APPOINTMENTS.c
-    return exists().where(and_(booking.patient_id == patient_id, booking.doctor_id == doctor_id))
+        return self.tx.execute(PURGE_EXPIRED, {"now": now}).rowcount  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ differ from the domain's: an appointment's ``start`` is ``start_at``, a window's
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -43,10 +43,6 @@ class EntityRow(Base, Generic[E]):
     __abstract__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-
-    @classmethod
-    def from_domain(cls, entity: E) -> Self:
-        return cls(id=entity.id, **cls.values_of(entity))  # type: ignore[attr-defined]
 
     def to_domain(self) -> E:
         raise NotImplementedError

@@ -1,57 +1,54 @@
-"""The SQLAlchemy unit of work: one Session, and so one transaction, per ``with`` block."""
+"""The SQLAlchemy unit of work: one ``Transaction``, and so one connection, per ``with`` block."""
 
 from __future__ import annotations
 
 from typing import Self
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
 from healthcare.adapters.sqlalchemy import repositories as repos
+from healthcare.adapters.sqlalchemy.transaction import Transaction, reading
 from healthcare.application.unit_of_work import UnitOfWork
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
-    """Make one per use case: its session belongs to the thread that entered it.
+    """Make one per use case: its connection belongs to the thread that entered it.
 
-    ``reading_session_factory`` (``make_session_factory(engine, read_only=True)``) serves the
-    units of work declared :meth:`read_only`; without it they use an ordinary session.
+    A unit of work declared :meth:`read_only` runs on ``reading(engine)`` (see
+    ``transaction.py``).
     """
 
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        reading_session_factory: sessionmaker[Session] | None = None,
-    ) -> None:
-        self._session_factory = session_factory
-        self._reading_session_factory = reading_session_factory
+    def __init__(self, engine: Engine, reading_engine: Engine | None = None) -> None:
+        self._engine = engine
+        self._reading_engine = reading_engine or reading(engine)
 
     def __enter__(self) -> Self:
-        factory = self._session_factory
-        if self.reading_only and self._reading_session_factory is not None:
-            factory = self._reading_session_factory
-        self.session = factory()
-        self.users = repos.SqlAlchemyUserRepository(self.session)
-        self.doctors = repos.SqlAlchemyDoctorRepository(self.session)
-        self.patients = repos.SqlAlchemyPatientRepository(self.session)
-        self.availabilities = repos.SqlAlchemyAvailabilityRepository(self.session)
-        self.appointments = repos.SqlAlchemyAppointmentRepository(self.session)
-        self.rules = repos.SqlAlchemyAvailabilityRuleRepository(self.session)
-        self.exceptions = repos.SqlAlchemyAvailabilityExceptionRepository(self.session)
-        self.idempotency_keys = repos.SqlAlchemyIdempotencyKeyRepository(self.session)
-        self.records = repos.SqlAlchemyMedicalRecordRepository(self.session)
-        self.audit = repos.SqlAlchemyAuditRepository(self.session)
-        self.revocations = repos.SqlAlchemyTokenRevocations(self.session)
-        self.outbox = repos.SqlAlchemyOutboxRepository(self.session)
+        engine = self._reading_engine if self.reading_only else self._engine
+        self.tx = Transaction(engine).__enter__()
+        tx = self.tx
+        self.users = repos.SqlAlchemyUserRepository(tx)
+        self.doctors = repos.SqlAlchemyDoctorRepository(tx)
+        self.patients = repos.SqlAlchemyPatientRepository(tx)
+        self.availabilities = repos.SqlAlchemyAvailabilityRepository(tx)
+        self.appointments = repos.SqlAlchemyAppointmentRepository(tx)
+        self.rules = repos.SqlAlchemyAvailabilityRuleRepository(tx)
+        self.exceptions = repos.SqlAlchemyAvailabilityExceptionRepository(tx)
+        self.calendars = repos.SqlAlchemyCalendarRepository(tx)
+        self.idempotency_keys = repos.SqlAlchemyIdempotencyKeyRepository(tx)
+        self.records = repos.SqlAlchemyMedicalRecordRepository(tx)
+        self.audit = repos.SqlAlchemyAuditRepository(tx)
+        self.revocations = repos.SqlAlchemyTokenRevocations(tx)
+        self.outbox = repos.SqlAlchemyOutboxRepository(tx)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         try:
             super().__exit__(*exc_info)  # type: ignore[arg-type]
         finally:
-            self.session.close()
+            self.tx.__exit__(None, None, None)
 
     def _commit(self) -> None:
-        self.session.commit()
+        self.tx.commit()
 
     def rollback(self) -> None:
-        self.session.rollback()
+        self.tx.rollback()

@@ -19,7 +19,8 @@ from healthcare.application.ports import (
     PasswordHasher,
     TokenHolder,
 )
-from healthcare.application.services.base import Service, not_found
+from healthcare.application.read_model import ReadModel, View
+from healthcare.application.services.base import Service, found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
@@ -66,8 +67,14 @@ class Account:
 
 
 class AccountService(Service):
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher):
-        super().__init__(uow_factory, clock)
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        hasher: PasswordHasher,
+        reads: ReadModel | None = None,
+    ) -> None:
+        super().__init__(uow_factory, clock, reads)
         self.hasher = hasher
         # Verifying against a real hash when the email is unknown keeps sign-in time constant,
         # so response time does not tell which emails have accounts.
@@ -117,25 +124,19 @@ class AccountService(Service):
     def token_holder(self, user_id: int, revocation_keys: Sequence[str]) -> TokenHolder | None:
         """Who holds a token and whether it is revoked, in one look-up: the check every signed-in
         request makes. None when the user is gone or deactivated."""
-        with self.uow_factory().read_only() as uow:
-            return uow.users.get_token_holder(user_id, revocation_keys)
+        return self.reads.token_holder(user_id, revocation_keys)
 
     def actor_for(self, user_id: int) -> Actor:
         """The acting user behind a token; refused at once once deactivated or deleted."""
-        with self.uow_factory().read_only() as uow:
-            actor = uow.users.get_actor(user_id)
-        if actor is None:
+        holder = self.reads.token_holder(user_id, ())
+        if holder is None:
             raise AuthenticationFailed("This account no longer exists or is deactivated.")
-        return actor
+        return holder.actor
 
-    def account(self, actor: Actor) -> Account:
-        with self.uow_factory().read_only() as uow:
-            user = uow.users.get(actor.user_id) if actor.user_id is not None else None
-            if user is None:
-                raise not_found("User")
-            doctor = uow.doctors.get(actor.doctor_id) if actor.doctor_id else None
-            patient = uow.patients.get(actor.patient_id) if actor.patient_id else None
-        return Account(user=user, doctor=doctor, patient=patient)
+    def account(self, actor: Actor) -> View:
+        """The signed-in user with their profile."""
+        account = self.reads.account(actor.user_id) if actor.user_id is not None else None
+        return found(account, "User")
 
     # -- user administration (admin) -------------------------------------------------------
 
@@ -164,26 +165,19 @@ class AccountService(Service):
             uow.commit()
         return Account(user=user, doctor=doctor, patient=patient)
 
-    def get_user(self, actor: Actor, user_id: int) -> User:
+    def get_user(self, actor: Actor, user_id: int) -> View:
         actor.require_role(Role.ADMIN)
-        with self.uow_factory().read_only() as uow:
-            user = uow.users.get(user_id)
-        if user is None:
-            raise not_found("User")
-        return user
+        return found(self.reads.user(user_id), "User")
 
-    def list_users(self, actor: Actor, page: PageRequest, role: Role | None = None) -> Page[User]:
+    def list_users(self, actor: Actor, page: PageRequest, role: Role | None = None) -> Page[View]:
         actor.require_role(Role.ADMIN)
-        with self.uow_factory().read_only() as uow:
-            return uow.users.list(page, role=role)
+        return self.reads.users(page, role)
 
     def update_user(self, actor: Actor, user_id: int, command: UpdateUser) -> User:
         actor.require_role(Role.ADMIN)
         changes = given(command)
         with self.uow_factory() as uow:
-            user = uow.users.get(user_id)
-            if user is None:
-                raise not_found("User")
+            user = found(uow.users.get(user_id), "User")
             if "is_active" in changes:
                 if user.id == actor.user_id and not changes["is_active"]:
                     raise InvalidInput(
@@ -211,10 +205,6 @@ class AccountService(Service):
             for key in keys:
                 uow.revocations.revoke(key, expires_at)
             uow.commit()
-
-    def any_revoked(self, keys: Sequence[str]) -> bool:
-        with self.uow_factory().read_only() as uow:
-            return uow.revocations.any_revoked(keys)
 
     def spend_refresh_token(self, jti: str, family: str, expires_at: datetime) -> None:
         """A refresh token works once. Presenting a spent one again means a copy is in other

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from healthcare.application.commands import BookAppointment, UpdateAppointment, given
 from healthcare.application.ports import AppointmentFilter, Clock, Page, PageRequest
-from healthcare.application.services.base import Service, not_found
-from healthcare.application.services.calendar import load_calendar
+from healthcare.application.read_model import ReadModel, View
+from healthcare.application.services.base import Service, found, not_found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import (
     Appointment,
@@ -25,14 +25,18 @@ from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import Conflict, InvalidInput
 from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
-from healthcare.domain.time import Interval
+from healthcare.domain.time import Interval, zone
 
 
 class AppointmentService(Service):
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = CLINIC_DEFAULTS
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        reads: ReadModel | None = None,
+        policy: BookingPolicy = CLINIC_DEFAULTS,
     ) -> None:
-        super().__init__(uow_factory, clock)
+        super().__init__(uow_factory, clock, reads)
         #: The clinic's defaults; each doctor's own choices are applied on top.
         self.policy = policy
 
@@ -73,11 +77,12 @@ class AppointmentService(Service):
                 earlier = uow.idempotency_keys.get(actor.user_id, key)  # type: ignore[arg-type]
                 if earlier is not None:
                     return self._visible(uow, actor, earlier.replay(request))
-            doctor = self._doctor(uow, command.doctor_id)
-            if uow.patients.get(patient_id) is None:
-                raise not_found("Patient")
+            doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
+            if patient_id != actor.patient_id:  # one's own profile was found with the token
+                found(uow.patients.get(patient_id), "Patient")
             slot = slot_for(command.start, doctor.appointment_minutes)
-            policy = self._check_slot(uow, actor, doctor, patient_id, slot, now, exclude_id=None)
+            policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=None)
+            # The storage refuses a slot the doctor (with the buffer) or the patient is busy in.
             appointment = uow.appointments.add(
                 Appointment(
                     patient_id=patient_id,
@@ -111,24 +116,14 @@ class AppointmentService(Service):
                 return None
             return self._visible(uow, actor, earlier.replay(request))
 
-    def get(self, actor: Actor, appointment_id: int) -> Appointment:
-        with self.uow_factory().read_only() as uow:
-            return self._visible(uow, actor, appointment_id)
+    def get(self, actor: Actor, appointment_id: int) -> View:
+        return found(self.reads.appointment(Scope.of(actor), appointment_id), "Appointment")
 
     def list(
         self, actor: Actor, page: PageRequest, where: AppointmentFilter = AppointmentFilter()
-    ) -> Page[Appointment]:
+    ) -> Page[View]:
         """Everyone sees only their own: the actor's scope narrows whatever filter is asked."""
-        if actor.is_doctor:
-            if where.doctor_id not in (None, actor.doctor_id) or actor.doctor_id is None:
-                return Page.empty(page)
-            where = replace(where, doctor_id=actor.doctor_id)
-        elif actor.is_patient:
-            if where.patient_id not in (None, actor.patient_id) or actor.patient_id is None:
-                return Page.empty(page)
-            where = replace(where, patient_id=actor.patient_id)
-        with self.uow_factory().read_only() as uow:
-            return uow.appointments.list(page, where)
+        return self.reads.appointments(Scope.of(actor), page, where)
 
     def move(
         self, actor: Actor, appointment_id: int, target: Status, reason: str | None = None
@@ -160,11 +155,9 @@ class AppointmentService(Service):
             appointment = self._visible(uow, actor, appointment_id)
             if "start" in changes:
                 appointment.require_can_reschedule(actor)
-                doctor = self._doctor(uow, appointment.doctor_id)
+                doctor = found(uow.doctors.get(appointment.doctor_id), "Doctor")
                 slot = slot_for(changes["start"], doctor.appointment_minutes)
-                policy = self._check_slot(
-                    uow, actor, doctor, appointment.patient_id, slot, now, exclude_id=appointment.id
-                )
+                policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=appointment.id)
                 # The old slot stays on record as a cancelled copy, in this same transaction:
                 # the move and its history happen together or not at all.
                 history = uow.appointments.add(appointment.history_copy(now))
@@ -192,55 +185,33 @@ class AppointmentService(Service):
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _doctor(uow: UnitOfWork, doctor_id: int) -> Doctor:
-        doctor = uow.doctors.get(doctor_id)
-        if doctor is None:
-            raise not_found("Doctor")
-        return doctor
-
-    @staticmethod
     def _visible(uow: UnitOfWork, actor: Actor, appointment_id: int) -> Appointment:
         appointment = uow.appointments.get(appointment_id)
-        if appointment is None or not appointment.visible_to(actor):
-            raise not_found("Appointment")
-        return appointment
+        if appointment is not None and appointment.visible_to(actor):
+            return appointment
+        raise not_found("Appointment")
 
     def _check_slot(
         self,
         uow: UnitOfWork,
         actor: Actor,
         doctor: Doctor,
-        patient_id: int,
         slot: Interval,
         now: datetime,
         exclude_id: int | None,
     ) -> BookingPolicy:
-        """Rules 1-3 and the doctor's booking policy on what the repositories hold now; the
-        storage re-checks rule 3 (with the buffer) atomically. Returns the policy in force."""
-        assert doctor.id is not None
+        """Rules 1-2 and the doctor's booking policy, on the calendar as stored now; the
+        storage refuses an overlap (rule 3, buffer included) when the booking is written.
+        Returns the policy in force."""
         policy = doctor.policy.over(self.policy)
-        calendar = load_calendar(uow, doctor, slot)
-        reach = Interval(slot.start, slot.end + policy.buffer)
-        check_bookable(
-            slot,
-            now,
-            windows=calendar.open_intervals(slot),
-            doctor_busy=uow.appointments.doctor_busy(doctor.id, reach, exclude_id),
-            patient_busy=[
-                a.interval
-                for a in uow.appointments.active_overlapping(
-                    slot, patient_id=patient_id, exclude_id=exclude_id
-                )
-            ],
-            blocked=calendar.blocked,
-            buffer=policy.buffer,
-        )
+        capped = not actor.is_admin and policy.max_per_day is not None
+        # With a daily cap, the doctor's whole local day, to count what it holds already.
+        day = local_day(slot.start, zone(doctor.timezone))
+        around = Interval(min(slot.start, day.start), max(slot.end, day.end)) if capped else slot
+        calendar = uow.calendars.load(doctor, around, exclude_id=exclude_id)
+        check_bookable(slot, now, calendar.open_intervals(slot), blocked=calendar.blocked)
         if not actor.is_admin:  # the front desk may override notice, horizon and the cap
             policy.check_timing(slot.start, now)
-            if policy.max_per_day is not None:
-                day = local_day(slot.start, calendar.tz)
-                same_day = uow.appointments.active_overlapping(
-                    day, doctor_id=doctor.id, exclude_id=exclude_id
-                )
-                policy.check_daily_cap(sum(day.start <= a.start < day.end for a in same_day))
+            if capped:
+                policy.check_daily_cap(sum(day.start <= busy.start < day.end for busy in calendar.busy))
         return policy

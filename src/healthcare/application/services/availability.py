@@ -8,7 +8,8 @@ from healthcare.application.commands import (
     given,
 )
 from healthcare.application.ports import AvailabilityFilter, Page, PageRequest
-from healthcare.application.services.base import Service, not_found
+from healthcare.application.read_model import View
+from healthcare.application.services.base import Service, found, managed_doctor
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
 from healthcare.domain.availability import (
@@ -17,8 +18,6 @@ from healthcare.domain.availability import (
     validate_window,
 )
 from healthcare.domain.calendar import Calendar
-from healthcare.domain.doctors import Doctor
-from healthcare.domain.errors import InvalidInput, PermissionDenied
 from healthcare.domain.time import Interval, zone
 from healthcare.domain.users import Role
 
@@ -38,18 +37,13 @@ class AvailabilityService(Service):
             uow.commit()
         return created
 
-    def get(self, actor: Actor, window_id: int) -> Availability:
-        with self.uow_factory().read_only() as uow:
-            window = uow.availabilities.get(window_id)
-        if window is None:
-            raise not_found("Availability")
-        return window
+    def get(self, actor: Actor, window_id: int) -> View:
+        return found(self.reads.window(window_id), "Availability")
 
     def list(
         self, actor: Actor, page: PageRequest, where: AvailabilityFilter = AvailabilityFilter()
-    ) -> Page[Availability]:
-        with self.uow_factory().read_only() as uow:
-            return uow.availabilities.list(page, where)
+    ) -> Page[View]:
+        return self.reads.windows(page, where)
 
     def update(self, actor: Actor, window_id: int, command: UpdateAvailability) -> Availability:
         actor.require_role(Role.DOCTOR, Role.ADMIN)
@@ -80,10 +74,8 @@ class AvailabilityService(Service):
 
     @staticmethod
     def _owned_window(uow: UnitOfWork, actor: Actor, window_id: int) -> Availability:
-        window = uow.availabilities.get(window_id)
-        if window is None:
-            raise not_found("Availability")
-        require_own(actor, window.doctor_id)
+        window = found(uow.availabilities.get(window_id), "Availability")
+        actor.require_calendar_of(window.doctor_id)
         return window
 
     @staticmethod
@@ -96,8 +88,7 @@ class AvailabilityService(Service):
         booked = uow.appointments.active_overlapping(old, doctor_id=window.doctor_id)
         if not booked:
             return
-        doctor = uow.doctors.get(window.doctor_id)
-        assert doctor is not None
+        doctor = found(uow.doctors.get(window.doctor_id), "Doctor")
         others = uow.availabilities.overlapping(window.doctor_id, old, exclude_id=window.id)
         calendar = Calendar(
             tz=zone(doctor.timezone),
@@ -105,24 +96,3 @@ class AvailabilityService(Service):
             rules=uow.rules.for_doctor(window.doctor_id),
         )
         calendar.ensure_keeps(a.interval for a in booked)
-
-
-def managed_doctor(uow: UnitOfWork, actor: Actor, doctor_id: int | None) -> Doctor:
-    """The doctor whose calendar ``actor`` changes: a doctor their own, an admin the one named."""
-    if actor.is_doctor:
-        if actor.doctor_id is None:
-            raise PermissionDenied("Your account has no doctor profile.")
-        doctor_id = require_own(actor, doctor_id if doctor_id is not None else actor.doctor_id)
-    if doctor_id is None:
-        raise InvalidInput("Name the doctor.", {"doctor": ["Required."]})
-    doctor = uow.doctors.get(doctor_id)
-    if doctor is None:
-        raise not_found("Doctor")
-    return doctor
-
-
-def require_own(actor: Actor, doctor_id: int) -> int:
-    """A doctor manages only their own calendar (windows, weekly hours, blocked periods)."""
-    if actor.is_doctor and doctor_id != actor.doctor_id:
-        raise PermissionDenied("A doctor manages only their own availability.")
-    return doctor_id

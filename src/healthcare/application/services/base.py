@@ -6,18 +6,36 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from healthcare.application.ports import Clock, TransactionAborted
+from healthcare.application.read_model import AuditedRead, ReadModel
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
-from healthcare.domain.errors import NotFound
+from healthcare.domain.doctors import Doctor
+from healthcare.domain.errors import InvalidInput, NotFound, PermissionDenied
 
 T = TypeVar("T")
 
 
 class Service:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    """A use-case service: writes through units of work, reads (``reads``) through the read
+    side, if it has any to answer."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, reads: ReadModel | None = None
+    ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
+        self._reads = reads
+
+    @property
+    def reads(self) -> ReadModel:
+        assert self._reads is not None, f"{type(self).__name__} was made without a read model"
+        return self._reads
+
+    def audited_read(self, actor: Actor) -> AuditedRead:
+        """The stamp of a read of patient data by ``actor``, now."""
+        return AuditedRead(actor_id=actor.user_id, at=self.clock.now())
 
     #: How many times a use case runs when the database keeps aborting it for a concurrent one.
     ATTEMPTS = 3
@@ -84,3 +102,23 @@ def found(entity: T | None, kind: str) -> T:
     if entity is None:
         raise not_found(kind)
     return entity
+
+
+def managed_doctor(uow: UnitOfWork, actor: Actor, doctor_id: int | None) -> Doctor:
+    """The doctor whose calendar ``actor`` changes: a doctor their own, an admin the one named."""
+    if actor.is_doctor:
+        if actor.doctor_id is None:
+            raise PermissionDenied("Your account has no doctor profile.")
+        doctor_id = actor.require_calendar_of(
+            doctor_id if doctor_id is not None else actor.doctor_id
+        )
+    if doctor_id is None:
+        raise InvalidInput("Name the doctor.", {"doctor": ["Required."]})
+    return found(uow.doctors.get(doctor_id), "Doctor")
+
+
+def treats(uow: UnitOfWork, scope: Scope, patient_id: int) -> bool:
+    """Whether the scope's doctor has (had) an appointment with the patient."""
+    return scope.doctor_id is not None and uow.appointments.exists_between(
+        scope.doctor_id, patient_id
+    )

@@ -23,12 +23,12 @@ from healthcare.application.ports import (
     PageRequest,
     RuleFilter,
 )
-from healthcare.application.services.availability import managed_doctor, require_own
-from healthcare.application.services.base import Service, found
+from healthcare.application.read_model import ReadModel, View
+from healthcare.application.services.base import Service, found, managed_doctor
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.blocked_periods import AvailabilityException
-from healthcare.domain.calendar import Calendar
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import AvailabilityInUse, InPast
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
@@ -41,23 +41,15 @@ from healthcare.domain.weekly_hours import (
 )
 
 
-def load_calendar(uow: UnitOfWork, doctor: Doctor, within: Interval) -> Calendar:
-    """The doctor's windows, weekly hours and blocked periods around ``within``: three
-    queries, whatever the length of the range."""
-    assert doctor.id is not None
-    return Calendar(
-        tz=zone(doctor.timezone),
-        windows=[w.interval for w in uow.availabilities.overlapping(doctor.id, within)],
-        rules=uow.rules.for_doctor(doctor.id),
-        blocked=[e.interval for e in uow.exceptions.overlapping(doctor.id, within)],
-    )
-
-
 class CalendarService(Service):
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = CLINIC_DEFAULTS
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        reads: ReadModel | None = None,
+        policy: BookingPolicy = CLINIC_DEFAULTS,
     ) -> None:
-        super().__init__(uow_factory, clock)
+        super().__init__(uow_factory, clock, reads)
         self.policy = policy
 
     # -- weekly hours ------------------------------------------------------------------------
@@ -81,21 +73,19 @@ class CalendarService(Service):
             uow.commit()
         return created
 
-    def get_rule(self, actor: Actor, rule_id: int) -> AvailabilityRule:
-        with self.uow_factory().read_only() as uow:
-            return self._rule(uow, rule_id)
+    def get_rule(self, actor: Actor, rule_id: int) -> View:
+        return found(self.reads.rule(rule_id), "Weekly hours")
 
     def list_rules(
         self, actor: Actor, page: PageRequest, where: RuleFilter = RuleFilter()
-    ) -> Page[AvailabilityRule]:
-        with self.uow_factory().read_only() as uow:
-            return uow.rules.list(page, where)
+    ) -> Page[View]:
+        return self.reads.rules(page, where)
 
     def update_rule(self, actor: Actor, rule_id: int, command: UpdateRule) -> AvailabilityRule:
         actor.require_role(Role.DOCTOR, Role.ADMIN)
         with self.uow_factory() as uow:
             old = self._rule(uow, rule_id)
-            require_own(actor, old.doctor_id)
+            actor.require_calendar_of(old.doctor_id)
             doctor = self._doctor(uow, old.doctor_id)
             new = replace(old, **given(command))  # replace() re-runs validation
             validate_rule_hours(new, doctor.appointment_minutes)
@@ -109,7 +99,7 @@ class CalendarService(Service):
         actor.require_role(Role.DOCTOR, Role.ADMIN)
         with self.uow_factory() as uow:
             rule = self._rule(uow, rule_id)
-            require_own(actor, rule.doctor_id)
+            actor.require_calendar_of(rule.doctor_id)
             self._ensure_rule_change_keeps(uow, self._doctor(uow, rule.doctor_id), rule, None)
             uow.rules.delete(rule_id)
             uow.commit()
@@ -135,21 +125,18 @@ class CalendarService(Service):
             uow.commit()
         return created
 
-    def get_exception(self, actor: Actor, period_id: int) -> AvailabilityException:
-        with self.uow_factory().read_only() as uow:
-            return self._exception(uow, period_id).seen_by(actor)
+    def get_exception(self, actor: Actor, period_id: int) -> View:
+        return found(self.reads.blocked_period(Scope.of(actor), period_id), "Blocked period")
 
     def list_exceptions(
         self, actor: Actor, page: PageRequest, where: ExceptionFilter = ExceptionFilter()
-    ) -> Page[AvailabilityException]:
-        with self.uow_factory().read_only() as uow:
-            found = uow.exceptions.list(page, where)
-        return replace(found, items=[period.seen_by(actor) for period in found.items])
+    ) -> Page[View]:
+        return self.reads.blocked_periods(Scope.of(actor), page, where)
 
     def delete_exception(self, actor: Actor, period_id: int) -> None:
         actor.require_role(Role.DOCTOR, Role.ADMIN)
         with self.uow_factory() as uow:
-            require_own(actor, self._exception(uow, period_id).doctor_id)
+            actor.require_calendar_of(self._exception(uow, period_id).doctor_id)
             uow.exceptions.delete(period_id)
             uow.commit()
 
@@ -203,7 +190,7 @@ class CalendarService(Service):
         if not held:
             return
         span = Interval(min(a.start for a in held), max(a.end for a in held))
-        others = [r for r in uow.rules.for_doctor(old.doctor_id) if r.id != old.id]
-        calendar = load_calendar(uow, doctor, span)
+        calendar = uow.calendars.load(doctor, span)
+        others = [r for r in calendar.rules if r != old]
         calendar.rules = others + ([new] if new is not None else [])
         calendar.ensure_keeps(held)

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 from healthcare.application.commands import CreateDoctor, UpdateDoctor, given
 from healthcare.application.ports import Page, PageRequest
-from healthcare.application.services.base import Service, not_found
+from healthcare.application.read_model import View
+from healthcare.application.services.base import Service, found
 from healthcare.domain.actor import Actor
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import InUse, InvalidInput, ProfileAlreadyExists
@@ -36,25 +37,18 @@ class DoctorService(Service):
             uow.commit()
         return doctor
 
-    def get(self, actor: Actor, doctor_id: int) -> Doctor:
-        with self.uow_factory().read_only() as uow:
-            doctor = uow.doctors.get(doctor_id)
-        if doctor is None:
-            raise not_found("Doctor")
-        return doctor
+    def get(self, actor: Actor, doctor_id: int) -> View:
+        return found(self.reads.doctor(doctor_id), "Doctor")
 
     def list(
         self, actor: Actor, page: PageRequest, specialization: str | None = None
-    ) -> Page[Doctor]:
-        with self.uow_factory().read_only() as uow:
-            return uow.doctors.list(page, specialization=specialization)
+    ) -> Page[View]:
+        return self.reads.doctors(page, specialization)
 
     def update(self, actor: Actor, doctor_id: int, command: UpdateDoctor) -> Doctor:
         actor.require_role(Role.ADMIN)
         with self.uow_factory() as uow:
-            doctor = uow.doctors.get(doctor_id)
-            if doctor is None:
-                raise not_found("Doctor")
+            doctor = found(uow.doctors.get(doctor_id), "Doctor")
             doctor = replace(doctor, **given(command))  # replace() re-runs validation
             uow.doctors.update(doctor)
             uow.commit()
@@ -64,8 +58,7 @@ class DoctorService(Service):
         """Refused while appointments or records name the doctor: history is never erased."""
         actor.require_role(Role.ADMIN)
         with self.uow_factory() as uow:
-            if uow.doctors.get(doctor_id) is None:
-                raise not_found("Doctor")
+            found(uow.doctors.get(doctor_id), "Doctor")
             if uow.doctors.is_referenced(doctor_id):
                 raise InUse("The doctor has appointments or medical records; deactivate the user.")
             uow.doctors.delete(doctor_id)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from healthcare.application.commands import CreatePatient, UpdatePatient, given
-from healthcare.application.ports import Page, PageRequest, PatientFilter
-from healthcare.application.services.base import Service, not_found
+from healthcare.application.ports import Page, PageRequest
+from healthcare.application.read_model import View
+from healthcare.application.services.base import Service, found, not_found, treats
 from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
 from healthcare.domain.errors import (
@@ -51,30 +53,15 @@ class PatientService(Service):
             uow.commit()
         return patient
 
-    def get(self, actor: Actor, patient_id: int) -> Patient:
-        try:
-            with self.uow_factory() as uow:
-                patient = self._visible(uow, actor, patient_id)
-                self.audit(uow, actor, Action.READ, Resource.PATIENT, [(patient_id, patient_id)])
-                uow.commit()
-        except NotFound:
-            self.audit_denied(actor, Action.READ, Resource.PATIENT, patient_id, None)
-            raise
-        return patient
+    def get(self, actor: Actor, patient_id: int) -> View:
+        """A patient profile in the actor's scope; the read is audited (``AuditedRead``),
+        a refused one as denied."""
+        read = self.reads.patient(Scope.of(actor), patient_id, self.audited_read(actor))
+        return found(read, "Patient")
 
-    def list(self, actor: Actor, page: PageRequest) -> Page[Patient]:
-        if actor.is_admin:
-            where = PatientFilter()
-        elif actor.is_doctor:
-            where = PatientFilter(seen_by_doctor_id=actor.doctor_id or -1)
-        else:
-            where = PatientFilter(patient_id=actor.patient_id or -1)
-        with self.uow_factory() as uow:
-            result = uow.patients.list(page, where)
-            subjects = [(p.id, p.id) for p in result.items] or [(None, None)]
-            self.audit(uow, actor, Action.LIST, Resource.PATIENT, subjects)
-            uow.commit()
-        return result
+    def list(self, actor: Actor, page: PageRequest) -> Page[View]:
+        """The patients in the actor's scope; the list is audited (``AuditedRead``)."""
+        return self.reads.patients(Scope.of(actor), page, self.audited_read(actor))
 
     def update(self, actor: Actor, patient_id: int, command: UpdatePatient) -> Patient:
         changes = given(command)
@@ -101,13 +88,10 @@ class PatientService(Service):
     @staticmethod
     def _visible(uow: UnitOfWork, actor: Actor, patient_id: int) -> Patient:
         patient = uow.patients.get(patient_id)
-        if patient is None:
-            raise not_found("Patient")
-        if actor.is_admin:
+        scope = Scope.of(actor)
+        if patient is not None and scope.sees_patient(
+            patient_id, treated=treats(uow, scope, patient_id)
+        ):
             return patient
-        if actor.is_patient and actor.patient_id == patient_id:
-            return patient
-        if actor.is_doctor and actor.doctor_id is not None:
-            if uow.appointments.exists_between(actor.doctor_id, patient_id):
-                return patient
         raise not_found("Patient")
+

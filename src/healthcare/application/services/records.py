@@ -8,8 +8,10 @@ from healthcare.application.commands import (
     given,
 )
 from healthcare.application.ports import Page, PageRequest, RecordFilter
-from healthcare.application.services.base import Service, not_found
+from healthcare.application.read_model import View
+from healthcare.application.services.base import Service, found, not_found, treats
 from healthcare.application.unit_of_work import UnitOfWork
+from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
 from healthcare.domain.errors import NotFound, PermissionDenied, RecordAlreadyExists
@@ -47,41 +49,17 @@ class MedicalRecordService(Service):
             raise
         return record
 
-    def get(self, actor: Actor, record_id: int) -> MedicalRecord:
-        try:
-            with self.uow_factory() as uow:
-                record = self._visible(uow, actor, record_id)
-                self.audit(uow, actor, Action.READ, RECORD, [(record.id, record.patient_id)])
-                uow.commit()
-        except NotFound:
-            self.audit_denied(actor, Action.READ, RECORD, record_id, None)
-            raise
-        return record
+    def get(self, actor: Actor, record_id: int) -> View:
+        """A record in the actor's scope; the read is audited (``AuditedRead``), a refused one
+        as denied."""
+        read = self.reads.record(Scope.of(actor), record_id, self.audited_read(actor))
+        return found(read, "Medical record")
 
     def list(
         self, actor: Actor, page: PageRequest, where: RecordFilter = RecordFilter()
-    ) -> Page[MedicalRecord]:
-        if actor.is_patient:
-            if where.patient_id not in (None, actor.patient_id) or actor.patient_id is None:
-                return self._audited_empty(actor, page)
-            where = RecordFilter(
-                patient_id=actor.patient_id,
-                doctor_id=where.doctor_id,
-                appointment_id=where.appointment_id,
-            )
-        elif actor.is_doctor:
-            where = RecordFilter(
-                patient_id=where.patient_id,
-                doctor_id=where.doctor_id,
-                appointment_id=where.appointment_id,
-                visible_to_doctor_id=actor.doctor_id or -1,
-            )
-        with self.uow_factory() as uow:
-            result = uow.records.list(page, where)
-            subjects = [(r.id, r.patient_id) for r in result.items] or [(None, where.patient_id)]
-            self.audit(uow, actor, Action.LIST, RECORD, subjects)
-            uow.commit()
-        return result
+    ) -> Page[View]:
+        """The records in the actor's scope, narrowed by ``where``; the list is audited."""
+        return self.reads.records(Scope.of(actor), page, where, self.audited_read(actor))
 
     def update(self, actor: Actor, record_id: int, command: ReviseMedicalRecord) -> MedicalRecord:
         now = self.clock.now()
@@ -97,25 +75,13 @@ class MedicalRecordService(Service):
             raise
         return record
 
-    def _audited_empty(self, actor: Actor, page: PageRequest) -> Page[MedicalRecord]:
-        with self.uow_factory() as uow:
-            self.audit(uow, actor, Action.LIST, RECORD, [(None, None)])
-            uow.commit()
-        return Page.empty(page)
-
     @staticmethod
     def _visible(uow: UnitOfWork, actor: Actor, record_id: int) -> MedicalRecord:
         """The patient it is about, doctors who see that patient, and admins."""
         record = uow.records.get(record_id)
-        if record is None:
-            raise not_found("Medical record")
-        if actor.is_admin:
+        scope = Scope.of(actor)
+        if record is not None and scope.sees_record(
+            record.patient_id, record.doctor_id, treated=treats(uow, scope, record.patient_id)
+        ):
             return record
-        if actor.is_patient and actor.patient_id == record.patient_id:
-            return record
-        if actor.is_doctor and actor.doctor_id is not None:
-            if actor.doctor_id == record.doctor_id or uow.appointments.exists_between(
-                actor.doctor_id, record.patient_id
-            ):
-                return record
         raise not_found("Medical record")

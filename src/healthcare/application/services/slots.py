@@ -1,7 +1,8 @@
 """Bookable slots: what the caller can actually book, for one doctor or across doctors.
 
-Each doctor's slots come from four queries for the whole range (windows, weekly hours, blocked
-periods, active appointments) and one pass over the sorted intervals, never a query per slot.
+Each doctor's slots come from one look-up of their calendar over the whole range (windows,
+weekly hours, blocked periods, busy time and the caller's own appointments) and one pass over
+the sorted intervals, never a query per slot.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from healthcare.application.ports import Clock, Page, PageRequest
-from healthcare.application.services.base import Service, not_found
-from healthcare.application.services.calendar import load_calendar
+from healthcare.application.read_model import ReadModel
+from healthcare.application.services.base import Service, found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.doctors import Doctor
@@ -34,9 +35,13 @@ class Slot:
 
 class SlotService(Service):
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: BookingPolicy = CLINIC_DEFAULTS
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        reads: ReadModel | None = None,
+        policy: BookingPolicy = CLINIC_DEFAULTS,
     ) -> None:
-        super().__init__(uow_factory, clock)
+        super().__init__(uow_factory, clock, reads)
         self.policy = policy
 
     def for_doctor(
@@ -44,9 +49,7 @@ class SlotService(Service):
     ) -> tuple[Doctor, list[Interval]]:
         within = search_range(start, end)
         with self.uow_factory().read_only() as uow:
-            doctor = uow.doctors.get(doctor_id)
-            if doctor is None:
-                raise not_found("Doctor")
+            doctor = found(uow.doctors.get(doctor_id), "Doctor")
             return doctor, self._free(uow, actor, doctor, within)
 
     def across(
@@ -59,55 +62,38 @@ class SlotService(Service):
     ) -> Page[Slot]:
         """Every doctor's slots (of one specialization, if given) in time order, then by doctor."""
         within = search_range(start, end)
-        found: list[Slot] = []
+        found_slots: list[Slot] = []
         with self.uow_factory().read_only() as uow:
-            for doctor in self._doctors(uow, specialization):
-                found.extend(Slot(doctor, s) for s in self._free(uow, actor, doctor, within))
-        found.sort(key=lambda slot: (slot.interval.start, slot.doctor.id))
-        chosen = found[page.offset : page.offset + page.page_size]
-        return Page(items=chosen, total=len(found), request=page)
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _doctors(uow: UnitOfWork, specialization: str | None) -> list[Doctor]:
-        doctors: list[Doctor] = []
-        request = PageRequest(page_size=100)
-        while True:
-            batch = uow.doctors.list(request, specialization=specialization)
-            doctors.extend(batch.items)
-            if request.offset + len(batch.items) >= batch.total or not batch.items:
-                return doctors
-            request = PageRequest(page=request.page + 1, page_size=request.page_size)
+            for doctor in uow.doctors.all(specialization):
+                found_slots.extend(Slot(doctor, s) for s in self._free(uow, actor, doctor, within))
+        found_slots.sort(key=lambda slot: (slot.interval.start, slot.doctor.id))
+        chosen = found_slots[page.offset : page.offset + page.page_size]
+        return Page(items=chosen, total=len(found_slots), request=page)
 
     def _free(self, uow: UnitOfWork, actor: Actor, doctor: Doctor, within: Interval) -> list[Interval]:
         """The slots ``actor`` could book: a patient under the doctor's policy and around their
         own appointments; an admin (who may override the policy) with only the buffer."""
-        assert doctor.id is not None
         now = self.clock.now()
         policy = doctor.policy.over(self.policy)
-        calendar = load_calendar(uow, doctor, within)
+        bound = not actor.is_admin
         # Whole local days around the range, so the daily cap counts every appointment.
         around = Interval(within.start - DAY, within.end + DAY)
-        busy = uow.appointments.doctor_busy(doctor.id, around)
-        blocked = list(calendar.blocked)
-        bound = not actor.is_admin
-        if bound and actor.patient_id is not None:
-            mine = uow.appointments.active_overlapping(within, patient_id=actor.patient_id)
-            blocked.extend(a.interval for a in mine)
+        calendar = uow.calendars.load(
+            doctor, around, patient_id=actor.patient_id if bound else None
+        )
         slots = free_slots(
             within,
             calendar.open_intervals(within),
-            busy,
+            calendar.busy,
             doctor.appointment_minutes,
             max(now, policy.earliest_start(now) - TICK) if bound else now,
-            blocked=blocked,
+            blocked=[*calendar.blocked, *calendar.patient_busy],
             buffer=policy.buffer,
         )
         if not bound:
             return list(slots)
         latest = policy.latest_start(now)
-        per_day = Counter(b.start.astimezone(calendar.tz).date() for b in busy)
+        per_day = Counter(b.start.astimezone(calendar.tz).date() for b in calendar.busy)
         cap = policy.max_per_day
         return [
             slot

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
+from flask import Response
 from flask.views import MethodView
 
 from healthcare.application.commands import BookAppointment, UpdateAppointment
 from healthcare.application.ports import AppointmentFilter
+from healthcare.application.read_model import appointment_view
 from healthcare.application.services import AppointmentService
-from healthcare.domain.appointments import Appointment, Status
+from healthcare.domain.appointments import Status
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -58,12 +61,13 @@ class Appointments(MethodView):
         headers: dict[str, Any],
         body: dict[str, Any],
         appointments: AppointmentService = Provide[SERVICE],
-    ) -> Appointment:
+    ) -> Response:
         """Book an appointment inside the doctor's availability (a patient: for themself);
         an Idempotency-Key makes retries safe"""
-        return appointments.book(
+        booked = appointments.book(
             current_actor(), BookAppointment(**body), headers.get("idempotency_key")
         )
+        return answer(appointment_view(booked), 201)
 
 
 @blp.route("/<id:appointment_id>/")
@@ -74,9 +78,9 @@ class AppointmentItem(MethodView):
     @inject
     def get(
         self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]
-    ) -> Appointment:
+    ) -> Response:
         """Read an appointment"""
-        return appointments.get(current_actor(), appointment_id)
+        return answer(appointments.get(current_actor(), appointment_id))
 
     @signed_in
     @blp.arguments(AppointmentPatch)
@@ -88,9 +92,10 @@ class AppointmentItem(MethodView):
         body: dict[str, Any],
         appointment_id: int,
         appointments: AppointmentService = Provide[SERVICE],
-    ) -> Appointment:
+    ) -> Response:
         """Change an appointment: a new datetime reschedules, a status runs that lifecycle step"""
-        return appointments.update(current_actor(), appointment_id, UpdateAppointment(**body))
+        changed = appointments.update(current_actor(), appointment_id, UpdateAppointment(**body))
+        return answer(appointment_view(changed))
 
 
 @blp.route("/<id:appointment_id>/confirm/")
@@ -99,9 +104,12 @@ class Confirm(MethodView):
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
-    def post(self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]) -> Any:
+    def post(
+        self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]
+    ) -> Response:
         """Confirm a pending appointment (its doctor or an admin)"""
-        return appointments.move(current_actor(), appointment_id, Status.CONFIRMED)
+        moved = appointments.move(current_actor(), appointment_id, Status.CONFIRMED)
+        return answer(appointment_view(moved))
 
 
 @blp.route("/<id:appointment_id>/complete/")
@@ -110,9 +118,12 @@ class Complete(MethodView):
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
-    def post(self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]) -> Any:
+    def post(
+        self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]
+    ) -> Response:
         """Mark a confirmed appointment completed once it has started (its doctor or an admin)"""
-        return appointments.move(current_actor(), appointment_id, Status.COMPLETED)
+        moved = appointments.move(current_actor(), appointment_id, Status.COMPLETED)
+        return answer(appointment_view(moved))
 
 
 @blp.route("/<id:appointment_id>/no-show/")
@@ -121,9 +132,12 @@ class NoShow(MethodView):
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
-    def post(self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]) -> Any:
+    def post(
+        self, appointment_id: int, appointments: AppointmentService = Provide[SERVICE]
+    ) -> Response:
         """Mark a confirmed appointment a no-show once it has started (its doctor or an admin)"""
-        return appointments.move(current_actor(), appointment_id, Status.NO_SHOW)
+        moved = appointments.move(current_actor(), appointment_id, Status.NO_SHOW)
+        return answer(appointment_view(moved))
 
 
 @blp.route("/<id:appointment_id>/cancel/")
@@ -138,7 +152,8 @@ class Cancel(MethodView):
         body: dict[str, Any],
         appointment_id: int,
         appointments: AppointmentService = Provide[SERVICE],
-    ) -> Appointment:
+    ) -> Response:
         """Cancel an appointment, with an optional reason (its patient before it starts, its
         doctor, an admin)"""
-        return appointments.cancel(current_actor(), appointment_id, body.get("reason"))
+        cancelled = appointments.cancel(current_actor(), appointment_id, body.get("reason"))
+        return answer(appointment_view(cancelled))

@@ -11,8 +11,10 @@ from flask_jwt_extended import get_jwt
 
 from healthcare.application.commands import RegisterPatient
 from healthcare.application.services import AccountService
-from healthcare.application.services.accounts import Account, family_key, token_key
+from healthcare.application.read_model import account_view, user_view
+from healthcare.application.services.accounts import family_key, token_key
 from healthcare.domain.errors import AuthenticationFailed
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import PUBLIC, documents, resource
 from healthcare.entrypoints.api.schemas.auth import (
     AccountOut,
@@ -48,9 +50,9 @@ class Token(MethodView):
     @inject
     def post(
         self, credentials: dict[str, str], accounts: AccountService = Provide["account_service"]
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Get an access and a refresh token for an email and password"""
-        return _sign_in(accounts, credentials)
+        return answer(_sign_in(accounts, credentials))
 
 
 @blp.route("/login/")
@@ -63,9 +65,9 @@ class Login(MethodView):
     @inject
     def post(
         self, credentials: dict[str, str], accounts: AccountService = Provide["account_service"]
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Sign in: tokens plus the signed-in user"""
-        return _sign_in(accounts, credentials, with_user=True)
+        return answer(_sign_in(accounts, credentials, with_user=True))
 
 
 def _sign_in(
@@ -74,7 +76,7 @@ def _sign_in(
     """A new session (token family) for valid credentials; 401 otherwise."""
     user = accounts.authenticate(credentials["email"], credentials["password"])
     tokens: dict[str, Any] = issue_tokens(user.id, user.role)  # type: ignore[arg-type]
-    return {**tokens, "user": user} if with_user else tokens
+    return {**tokens, "user": user_view(user)} if with_user else tokens
 
 
 @blp.route("/jwt/refresh/")
@@ -86,7 +88,7 @@ class Refresh(MethodView):
     @inject
     def post(
         self, body: dict[str, str], accounts: AccountService = Provide["account_service"]
-    ) -> dict[str, str]:
+    ) -> Response:
         """Trade a refresh token for a new access and refresh token (each refresh token works once;
         reusing one revokes the whole session)"""
         claims = decode_refresh_token(body["refresh"])
@@ -95,7 +97,7 @@ class Refresh(MethodView):
             raise AuthenticationFailed("The account's role changed; sign in again.")
         family = str(claims[FAMILY_CLAIM])
         accounts.spend_refresh_token(str(claims["jti"]), family, family_expiry())
-        return issue_tokens(actor.user_id, actor.role, family)  # type: ignore[arg-type]
+        return answer(issue_tokens(actor.user_id, actor.role, family))  # type: ignore[arg-type]
 
 
 @blp.route("/logout/")
@@ -129,9 +131,10 @@ class Register(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], accounts: AccountService = Provide["account_service"]
-    ) -> Account:
+    ) -> Response:
         """Sign up as a patient: a patient user and their profile"""
-        return accounts.register_patient(RegisterPatient(**body))
+        account = accounts.register_patient(RegisterPatient(**body))
+        return answer(account_view(account.user, account.doctor, account.patient), 201)
 
 
 @blp.route("/me/")
@@ -140,6 +143,6 @@ class Me(MethodView):
     @blp.response(200, AccountOut)
     @documents(blp, 401)
     @inject
-    def get(self, accounts: AccountService = Provide["account_service"]) -> Account:
+    def get(self, accounts: AccountService = Provide["account_service"]) -> Response:
         """The signed-in user and their doctor or patient profile"""
-        return accounts.account(current_actor())
+        return answer(accounts.account(current_actor()))

@@ -10,8 +10,9 @@ from flask.views import MethodView
 
 from healthcare.application.commands import CreateAvailability, UpdateAvailability
 from healthcare.application.ports import AvailabilityFilter
+from healthcare.application.read_model import window_view
 from healthcare.application.services import AvailabilityService
-from healthcare.domain.availability import Availability
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -51,9 +52,9 @@ class Availabilities(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], windows: AvailabilityService = Provide[SERVICE]
-    ) -> Availability:
+    ) -> Response:
         """Open a window (a doctor: their own; an admin names the doctor)"""
-        return windows.create(current_actor(), CreateAvailability(**body))
+        return answer(window_view(windows.create(current_actor(), CreateAvailability(**body))), 201)
 
 
 @blp.route("/<id:window_id>/")
@@ -62,9 +63,9 @@ class AvailabilityItem(MethodView):
     @blp.response(200, AvailabilityOut)
     @documents(blp, 401, 404)
     @inject
-    def get(self, window_id: int, windows: AvailabilityService = Provide[SERVICE]) -> Availability:
+    def get(self, window_id: int, windows: AvailabilityService = Provide[SERVICE]) -> Response:
         """Read a window"""
-        return windows.get(current_actor(), window_id)
+        return answer(windows.get(current_actor(), window_id))
 
     @roles("doctor", "admin")
     @blp.arguments(AvailabilityPatch)
@@ -76,9 +77,10 @@ class AvailabilityItem(MethodView):
         body: dict[str, Any],
         window_id: int,
         windows: AvailabilityService = Provide[SERVICE],
-    ) -> Availability:
+    ) -> Response:
         """Move or resize a window (refused if it would strand a booking)"""
-        return windows.update(current_actor(), window_id, UpdateAvailability(**body))
+        changed = windows.update(current_actor(), window_id, UpdateAvailability(**body))
+        return answer(window_view(changed))
 
     @roles("doctor", "admin")
     @blp.response(204)

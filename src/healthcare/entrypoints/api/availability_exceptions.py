@@ -10,8 +10,10 @@ from flask.views import MethodView
 
 from healthcare.application.commands import CreateException
 from healthcare.application.ports import ExceptionFilter
+from healthcare.application.read_model import blocked_period_view
 from healthcare.application.services.calendar import CalendarService
-from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.access import Scope
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -55,9 +57,11 @@ class Exceptions(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], calendar: CalendarService = Provide[SERVICE]
-    ) -> AvailabilityException:
+    ) -> Response:
         """Block a period (a doctor: their own; an admin names the doctor)"""
-        return calendar.create_exception(current_actor(), CreateException(**body))
+        actor = current_actor()
+        blocked = calendar.create_exception(actor, CreateException(**body))
+        return answer(blocked_period_view(blocked, Scope.of(actor)), 201)
 
 
 @blp.route("/<id:period_id>/")
@@ -68,9 +72,9 @@ class ExceptionItem(MethodView):
     @inject
     def get(
         self, period_id: int, calendar: CalendarService = Provide[SERVICE]
-    ) -> AvailabilityException:
+    ) -> Response:
         """Read a blocked period"""
-        return calendar.get_exception(current_actor(), period_id)
+        return answer(calendar.get_exception(current_actor(), period_id))
 
     @roles("doctor", "admin")
     @blp.response(204)

@@ -10,8 +10,9 @@ from flask.views import MethodView
 
 from healthcare.application.commands import CreateRule, UpdateRule
 from healthcare.application.ports import RuleFilter
+from healthcare.application.read_model import rule_view
 from healthcare.application.services.calendar import CalendarService
-from healthcare.domain.weekly_hours import AvailabilityRule
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -56,9 +57,9 @@ class Rules(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], calendar: CalendarService = Provide[SERVICE]
-    ) -> AvailabilityRule:
+    ) -> Response:
         """Add weekly hours (a doctor: their own; an admin names the doctor)"""
-        return calendar.create_rule(current_actor(), CreateRule(**body))
+        return answer(rule_view(calendar.create_rule(current_actor(), CreateRule(**body))), 201)
 
 
 @blp.route("/<id:rule_id>/")
@@ -67,9 +68,9 @@ class RuleItem(MethodView):
     @blp.response(200, RuleOut)
     @documents(blp, 401, 404)
     @inject
-    def get(self, rule_id: int, calendar: CalendarService = Provide[SERVICE]) -> AvailabilityRule:
+    def get(self, rule_id: int, calendar: CalendarService = Provide[SERVICE]) -> Response:
         """Read weekly hours"""
-        return calendar.get_rule(current_actor(), rule_id)
+        return answer(calendar.get_rule(current_actor(), rule_id))
 
     @roles("doctor", "admin")
     @blp.arguments(RulePatch)
@@ -78,9 +79,9 @@ class RuleItem(MethodView):
     @inject
     def patch(
         self, body: dict[str, Any], rule_id: int, calendar: CalendarService = Provide[SERVICE]
-    ) -> AvailabilityRule:
+    ) -> Response:
         """Change weekly hours (refused if it would strand a booking)"""
-        return calendar.update_rule(current_actor(), rule_id, UpdateRule(**body))
+        return answer(rule_view(calendar.update_rule(current_actor(), rule_id, UpdateRule(**body))))
 
     @roles("doctor", "admin")
     @blp.response(204)

@@ -10,10 +10,11 @@ from flask import Response, current_app
 from flask.views import MethodView
 
 from healthcare.application.commands import CreateDoctor, UpdateDoctor, UpdatePolicy
+from healthcare.application.read_model import doctor_view
 from healthcare.application.services import DoctorService, SlotService
 from healthcare.application.services.calendar import CalendarService
-from healthcare.domain.doctors import Doctor
-from healthcare.domain.policy import BookingPolicy
+from healthcare.domain.policy import DOCTOR_CHOICES, BookingPolicy
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -32,7 +33,7 @@ from healthcare.entrypoints.api.schemas.doctors import (
     SlotQuery,
 )
 from healthcare.entrypoints.api.security import current_actor, roles, signed_in
-from healthcare.entrypoints.api.slots import slot_body
+from healthcare.entrypoints.api.slots import slot_view
 
 blp = resource("doctors", "/api/doctors", "Doctor profiles and their bookable slots.")
 
@@ -55,9 +56,9 @@ class Doctors(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], doctors: DoctorService = Provide["doctor_service"]
-    ) -> Doctor:
+    ) -> Response:
         """Create the doctor profile of a doctor-role user"""
-        return doctors.create(current_actor(), CreateDoctor(**body))
+        return answer(doctor_view(doctors.create(current_actor(), CreateDoctor(**body))), 201)
 
 
 @blp.route("/<id:doctor_id>/")
@@ -66,9 +67,9 @@ class DoctorItem(MethodView):
     @blp.response(200, DoctorOut)
     @documents(blp, 401, 404)
     @inject
-    def get(self, doctor_id: int, doctors: DoctorService = Provide["doctor_service"]) -> Doctor:
+    def get(self, doctor_id: int, doctors: DoctorService = Provide["doctor_service"]) -> Response:
         """Read a doctor"""
-        return doctors.get(current_actor(), doctor_id)
+        return answer(doctors.get(current_actor(), doctor_id))
 
     @roles("admin")
     @blp.arguments(DoctorPatch)
@@ -80,9 +81,9 @@ class DoctorItem(MethodView):
         body: dict[str, Any],
         doctor_id: int,
         doctors: DoctorService = Provide["doctor_service"],
-    ) -> Doctor:
+    ) -> Response:
         """Change a doctor's name, specialization, appointment length or time zone"""
-        return doctors.update(current_actor(), doctor_id, UpdateDoctor(**body))
+        return answer(doctor_view(doctors.update(current_actor(), doctor_id, UpdateDoctor(**body))))
 
     @roles("admin")
     @blp.response(204)
@@ -105,18 +106,19 @@ class DoctorSlots(MethodView):
     @inject
     def get(
         self, args: dict[str, Any], doctor_id: int, slots: SlotService = Provide["slot_service"]
-    ) -> list[dict[str, Any]]:
+    ) -> Response:
         """The free bookable slots of a doctor between start and end (at most 31 days), in UTC
         and in the doctor's time zone"""
         doctor, free = slots.for_doctor(current_actor(), doctor_id, args["start"], args["end"])
-        return [slot_body(doctor, slot) for slot in free]
+        return answer([slot_view(doctor, slot) for slot in free])
 
 
 def _policy_body(
     doctor_id: int, policy: tuple[BookingPolicy, BookingPolicy]
 ) -> dict[str, Any]:
     own, in_force = policy
-    return {"doctor": doctor_id, **asdict(in_force), "overrides": own}
+    choices = {name: getattr(own, name) for name in DOCTOR_CHOICES}
+    return {"doctor": doctor_id, **asdict(in_force), "overrides": choices}
 
 
 @blp.route("/<id:doctor_id>/policy/")
@@ -127,9 +129,9 @@ class DoctorPolicy(MethodView):
     @inject
     def get(
         self, doctor_id: int, calendar: CalendarService = Provide["calendar_service"]
-    ) -> dict[str, Any]:
+    ) -> Response:
         """The doctor's booking policy: the clinic's defaults with the doctor's own choices"""
-        return _policy_body(doctor_id, calendar.policy_of(current_actor(), doctor_id))
+        return answer(_policy_body(doctor_id, calendar.policy_of(current_actor(), doctor_id)))
 
     @roles("admin")
     @blp.arguments(PolicyPatch)
@@ -141,8 +143,8 @@ class DoctorPolicy(MethodView):
         body: dict[str, Any],
         doctor_id: int,
         calendar: CalendarService = Provide["calendar_service"],
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Set the doctor's own notice, horizon, buffer or daily cap (null: the clinic's
         default)"""
         updated = calendar.update_policy(current_actor(), doctor_id, UpdatePolicy(**body))
-        return _policy_body(doctor_id, updated)
+        return answer(_policy_body(doctor_id, updated))

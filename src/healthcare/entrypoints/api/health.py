@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 
 from healthcare.application.services import HealthService
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.errors import error_response
 from healthcare.entrypoints.api.routing import PUBLIC, documents, resource
 from healthcare.entrypoints.api.schemas.common import HealthOut
@@ -20,9 +21,9 @@ blp = resource("health", "/", "Liveness and readiness probes.")
 class Live(MethodView):
     @blp.doc(security=PUBLIC)
     @blp.response(200, HealthOut)
-    def get(self) -> dict[str, str]:
+    def get(self) -> Response:
         """The process is up"""
-        return {"status": "ok"}
+        return answer({"status": "ok"})
 
 
 @blp.route("/readyz")
@@ -38,4 +39,4 @@ class Ready(MethodView):
             return error_response(
                 503, "The database is not reachable.", headers={"Retry-After": retry}
             )
-        return {"status": "ready"}
+        return answer({"status": "ready"})

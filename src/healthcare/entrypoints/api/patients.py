@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
+from flask import Response
 from flask.views import MethodView
 
 from healthcare.application.commands import CreatePatient, UpdatePatient
+from healthcare.application.read_model import patient_view
 from healthcare.application.services import PatientService
-from healthcare.domain.patients import Patient
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -48,9 +50,10 @@ class Patients(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], patients: PatientService = Provide["patient_service"]
-    ) -> Patient:
+    ) -> Response:
         """Create the profile of a patient-role user (patients sign up at /api/auth/register/)"""
-        return patients.create(current_actor(), CreatePatient(**body))
+        created = patients.create(current_actor(), CreatePatient(**body))
+        return answer(patient_view(created), 201)
 
 
 @blp.route("/<id:patient_id>/")
@@ -61,9 +64,9 @@ class PatientItem(MethodView):
     @inject
     def get(
         self, patient_id: int, patients: PatientService = Provide["patient_service"]
-    ) -> Patient:
+    ) -> Response:
         """Read a patient profile"""
-        return patients.get(current_actor(), patient_id)
+        return answer(patients.get(current_actor(), patient_id))
 
     @signed_in
     @blp.arguments(PatientPatch)
@@ -75,6 +78,7 @@ class PatientItem(MethodView):
         body: dict[str, Any],
         patient_id: int,
         patients: PatientService = Provide["patient_service"],
-    ) -> Patient:
+    ) -> Response:
         """Change a patient profile (a patient: only their own name, email and phone)"""
-        return patients.update(current_actor(), patient_id, UpdatePatient(**body))
+        changed = patients.update(current_actor(), patient_id, UpdatePatient(**body))
+        return answer(patient_view(changed))

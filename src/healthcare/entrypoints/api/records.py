@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
+from flask import Response
 from flask.views import MethodView
 
 from healthcare.application.commands import ReviseMedicalRecord, WriteMedicalRecord
 from healthcare.application.ports import RecordFilter
+from healthcare.application.read_model import record_view
 from healthcare.application.services import MedicalRecordService
-from healthcare.domain.records import MedicalRecord
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -52,9 +54,10 @@ class MedicalRecords(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], records: MedicalRecordService = Provide[SERVICE]
-    ) -> MedicalRecord:
+    ) -> Response:
         """Write the record of an appointment (its doctor; one per appointment)"""
-        return records.create(current_actor(), WriteMedicalRecord(**body))
+        written = records.create(current_actor(), WriteMedicalRecord(**body))
+        return answer(record_view(written), 201)
 
 
 @blp.route("/<id:record_id>/")
@@ -65,9 +68,9 @@ class MedicalRecordItem(MethodView):
     @inject
     def get(
         self, record_id: int, records: MedicalRecordService = Provide[SERVICE]
-    ) -> MedicalRecord:
+    ) -> Response:
         """Read a record (its patient, doctors who see that patient, admins)"""
-        return records.get(current_actor(), record_id)
+        return answer(records.get(current_actor(), record_id))
 
     @signed_in
     @blp.arguments(MedicalRecordPatch)
@@ -79,6 +82,7 @@ class MedicalRecordItem(MethodView):
         body: dict[str, Any],
         record_id: int,
         records: MedicalRecordService = Provide[SERVICE],
-    ) -> MedicalRecord:
+    ) -> Response:
         """Revise a record (its author)"""
-        return records.update(current_actor(), record_id, ReviseMedicalRecord(**body))
+        revised = records.update(current_actor(), record_id, ReviseMedicalRecord(**body))
+        return answer(record_view(revised))

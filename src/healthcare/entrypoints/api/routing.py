@@ -7,11 +7,13 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+from flask import Response
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from healthcare.application.ports import Page, PageRequest
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.schemas.fields import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,8 +92,10 @@ def page_request(args: dict[str, Any]) -> PageRequest:
     return PageRequest(page=args.pop("page", 1), page_size=args.pop("page_size", 50))
 
 
-def paginated(page: Page[T]) -> tuple[list[T], int, dict[str, str]]:
-    """The page's items as the body (a JSON array), its metadata in ``X-Pagination``."""
+def paginated(page: Page[Any]) -> Response:
+    """The page's items as the body (a JSON array), its metadata in ``X-Pagination`` (the
+    format of flask-smorest's ``@blp.paginate``, which cannot wrap an answer already encoded
+    and would parse the query string a second time)."""
     size = page.request.page_size
     total_pages = (page.total + size - 1) // size
     meta: dict[str, int] = {"total": page.total, "total_pages": total_pages}
@@ -103,4 +107,4 @@ def paginated(page: Page[T]) -> tuple[list[T], int, dict[str, str]]:
                 meta["previous_page"] = page.request.page - 1
             if page.request.page < total_pages:
                 meta["next_page"] = page.request.page + 1
-    return page.items, 200, {PAGINATION_HEADER: json.dumps(meta)}
+    return answer(page.items, 200, {PAGINATION_HEADER: json.dumps(meta)})

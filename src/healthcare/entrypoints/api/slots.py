@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
@@ -23,7 +24,7 @@ from healthcare.entrypoints.api.security import current_actor, signed_in
 blp = resource("slots", "/api/slots", "Free bookable slots across doctors.")
 
 
-def slot_body(doctor: Doctor, slot: Interval) -> dict[str, Any]:
+def slot_view(doctor: Doctor, slot: Interval) -> dict[str, Any]:
     """A slot in UTC and in the doctor's own time zone."""
     local = zone(doctor.timezone)
     return {
@@ -50,5 +51,4 @@ class Slots(MethodView):
         found = slots.across(
             current_actor(), page, args["start"], args["end"], args.get("specialization")
         )
-        items, status, headers = paginated(found)
-        return [slot_body(s.doctor, s.interval) for s in items], status, headers
+        return paginated(replace(found, items=[slot_view(s.doctor, s.interval) for s in found.items]))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
+from flask import Response
 from flask.views import MethodView
 
 from healthcare.application.commands import CreateUser, UpdateUser
+from healthcare.application.read_model import user_view
 from healthcare.application.services import AccountService
-from healthcare.domain.users import Role, User
+from healthcare.domain.users import Role
+from healthcare.entrypoints.api.encoding import answer
 from healthcare.entrypoints.api.routing import (
     LIST_HEADERS,
     documents,
@@ -50,9 +53,10 @@ class Users(MethodView):
     @inject
     def post(
         self, body: dict[str, Any], accounts: AccountService = Provide["account_service"]
-    ) -> User:
+    ) -> Response:
         """Create a user of any role (with a profile when a name is given)"""
-        return accounts.create_user(current_actor(), CreateUser(**body)).user
+        created = accounts.create_user(current_actor(), CreateUser(**body))
+        return answer(user_view(created.user), 201)
 
 
 @blp.route("/<id:user_id>/")
@@ -61,9 +65,9 @@ class UserItem(MethodView):
     @blp.response(200, UserOut)
     @documents(blp, 401, 403, 404)
     @inject
-    def get(self, user_id: int, accounts: AccountService = Provide["account_service"]) -> User:
+    def get(self, user_id: int, accounts: AccountService = Provide["account_service"]) -> Response:
         """Read a user"""
-        return accounts.get_user(current_actor(), user_id)
+        return answer(accounts.get_user(current_actor(), user_id))
 
     @roles("admin")
     @blp.arguments(UserPatch)
@@ -75,6 +79,6 @@ class UserItem(MethodView):
         body: dict[str, Any],
         user_id: int,
         accounts: AccountService = Provide["account_service"],
-    ) -> User:
+    ) -> Response:
         """Change a user: deactivate or reactivate (is_active), email, password"""
-        return accounts.update_user(current_actor(), user_id, UpdateUser(**body))
+        return answer(user_view(accounts.update_user(current_actor(), user_id, UpdateUser(**body))))
