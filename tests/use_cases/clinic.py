@@ -31,6 +31,7 @@ from healthcare.domain.availability import Availability
 from healthcare.domain.errors import DomainError
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from tests.conftest import NOW
+from tests.support.sign_in import account_service
 
 PASSWORD = "correct horse battery"
 WIDE = PageRequest(page_size=100)
@@ -108,7 +109,7 @@ class Services:
                 ("calendar", CalendarService),
             ]
         }
-        return cls(accounts=AccountService(uow_factory, clock, hasher), **plain, **with_policy)
+        return cls(accounts=account_service(uow_factory, clock, hasher), **plain, **with_policy)
 
     def new_user(self, admin: Actor, role: str, email: str = "new@clinic.test") -> int:
         """A user of ``role`` without a profile, created by ``admin``; its id."""
