@@ -61,6 +61,7 @@ from healthcare.config import Settings
 from healthcare.domain.policy import BookingPolicy
 from healthcare.domain.sign_in import Allowance, SignInPolicy
 from healthcare.entrypoints.api import BLUEPRINTS
+from healthcare.entrypoints.api.bodies import BoundedRequest
 from healthcare.entrypoints.api.encoding import FastJsonProvider
 from healthcare.entrypoints.api.errors import register_error_handlers
 from healthcare.entrypoints.api.observability import init_request_ids
@@ -230,6 +231,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         "healthcare", instance_path=str(Path(settings.instance_path).resolve()), static_folder=None
     )
     app.container = container  # type: ignore[attr-defined]
+    app.request_class = BoundedRequest
     app.json = FastJsonProvider(app)
     app.config.update(
         DEBUG=settings.debug,

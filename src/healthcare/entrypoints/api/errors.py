@@ -11,8 +11,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from healthcare.application.ports import StorageUnavailable
 from healthcare.domain.errors import (
@@ -24,6 +24,7 @@ from healthcare.domain.errors import (
     PermissionDenied,
     Throttled,
 )
+from healthcare.entrypoints.api.bodies import BoundedRequest
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int, dict[str
     for name, value in error.get_headers():
         if name.lower() == "allow":  # keep werkzeug's Allow header on 405
             headers["Allow"] = value
+    if isinstance(error, RequestEntityTooLarge) and not _body_discarded():
+        # The rest of the body is still coming: this connection cannot carry another request.
+        headers["Connection"] = "close"
     return error_response(code, message, errors, headers)
 
 
@@ -103,6 +107,11 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+def _body_discarded() -> bool:
+    """Whether nothing of the refused request's body is left on the connection."""
+    return isinstance(request, BoundedRequest) and request.discard_unread_body()
 
 
 def _message(error: HTTPException) -> str:
