@@ -69,3 +69,11 @@ def test_a_refusal_never_asks_to_wait_less_than_a_second() -> None:
     with pytest.raises(TooManySignInAttempts) as refused:
         POLICY.admit([(pair, Tally(6, NOW))], NOW)
     assert refused.value.retry_after_seconds == 1
+
+
+def test_a_refusal_never_asks_to_wait_more_than_the_window() -> None:
+    """A concurrent attempt that read the clock later may have opened the window."""
+    (pair, *_) = POLICY.buckets("pat@example.test", "203.0.113.7")
+    with pytest.raises(TooManySignInAttempts) as refused:
+        POLICY.admit([(pair, Tally(6, NOW + MINUTE + timedelta(seconds=0.3)))], NOW)
+    assert refused.value.retry_after_seconds == 60

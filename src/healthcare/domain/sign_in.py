@@ -72,8 +72,10 @@ class SignInPolicy:
     def admit(tallies: Sequence[tuple[Bucket, Tally]], now: datetime) -> None:
         """Refuse the attempt when any bucket, counting it, is over its allowance; the answer
         says when the last of those buckets lets attempts in again."""
+        # At most a window: a concurrent attempt that read the clock a moment later may have
+        # opened the window, so it can end a little more than a window after this ``now``.
         waits = [
-            tally.window_ends - now
+            min(tally.window_ends - now, bucket.allowance.window)
             for bucket, tally in tallies
             if tally.attempts > bucket.allowance.attempts
         ]
