@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import limits
+
 from dependency_injector import containers, providers
 from flask import Flask
 from flask_jwt_extended import JWTManager
@@ -25,6 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import healthcare
 from healthcare.adapters.clock import SystemClock
+from healthcare.adapters.counter_store import CounterStoreSignInAttempts
 from healthcare.adapters.notifications import LogSender, SmtpSender
 from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.adapters.sqlalchemy import (
@@ -35,6 +38,7 @@ from healthcare.adapters.sqlalchemy import (
     head_revision,
     upgrade_schema,
 )
+from healthcare.adapters.sqlalchemy.sign_in_attempts import SqlAlchemySignInAttempts
 from healthcare.application.services import (
     AccountService,
     AppointmentService,
@@ -55,14 +59,15 @@ from healthcare.application.services.jobs import (
 )
 from healthcare.config import Settings
 from healthcare.domain.policy import BookingPolicy
+from healthcare.domain.sign_in import Allowance, SignInPolicy
 from healthcare.entrypoints.api import BLUEPRINTS
+from healthcare.entrypoints.api.bodies import BoundedRequest
 from healthcare.entrypoints.api.encoding import FastJsonProvider
 from healthcare.entrypoints.api.errors import register_error_handlers
 from healthcare.entrypoints.api.observability import init_request_ids
 from healthcare.entrypoints.api.openapi import assets, openapi_config
 from healthcare.entrypoints.api.routing import IdConverter, id_converter_schema
 from healthcare.entrypoints.api.security import configure_jwt
-from healthcare.entrypoints.api.throttling import limiter
 from healthcare.entrypoints.cli import Composition
 from healthcare.entrypoints.cli import main as cli_main
 
@@ -99,6 +104,33 @@ def booking_policy(settings: Settings) -> BookingPolicy:
         buffer_minutes=settings.booking_buffer_minutes,
         max_per_day=settings.booking_max_per_day,
         late_cancel_hours=settings.late_cancel_hours,
+    )
+
+
+def sign_in_policy(settings: Settings) -> SignInPolicy:
+    """The sign-in throttle's allowances, from ``LOGIN_RATE_LIMIT`` and
+    ``LOGIN_ADDRESS_RATE_LIMIT`` (``limits`` notation: "5 per minute", "5/minute;50/hour")."""
+
+    def allowances(text: str) -> tuple[Allowance, ...]:
+        return tuple(
+            Allowance(item.amount, timedelta(seconds=item.get_expiry()))
+            for item in limits.parse_many(text)
+        )
+
+    return SignInPolicy(
+        per_account_and_address=allowances(settings.login_rate_limit),
+        per_address=allowances(settings.login_address_rate_limit),
+    )
+
+
+def sign_in_attempts(
+    settings: Settings, engine: Engine
+) -> SqlAlchemySignInAttempts | CounterStoreSignInAttempts:
+    """Counted in the database unless ``RATELIMIT_STORAGE_URI`` names a shared store."""
+    if not settings.ratelimit_storage_uri:
+        return SqlAlchemySignInAttempts(engine)
+    return CounterStoreSignInAttempts.at(
+        settings.ratelimit_storage_uri, settings.ratelimit_key_prefix
     )
 
 
@@ -145,9 +177,17 @@ class Container(containers.DeclarativeContainer):
 
     # Services hold no per-request state, so one each per process; AccountService also
     # pre-computes a dummy hash, which is worth doing once.
+    sign_in_attempts = providers.Singleton(sign_in_attempts, settings, engine)
+    sign_in_policy = providers.Singleton(sign_in_policy, settings)
     booking_policy = providers.Singleton(booking_policy, settings)
     account_service = use_case(
-        AccountService, unit_of_work, clock, hasher=password_hasher, reads=read_model
+        AccountService,
+        unit_of_work,
+        clock,
+        hasher=password_hasher,
+        sign_in_attempts=sign_in_attempts,
+        sign_in_policy=sign_in_policy,
+        reads=read_model,
     )
     doctor_service = use_case(DoctorService, unit_of_work, clock, reads=read_model)
     patient_service = use_case(PatientService, unit_of_work, clock, reads=read_model)
@@ -179,7 +219,7 @@ def create_container(settings: Settings | None = None) -> Container:
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
-    """The WSGI application: Flask, the OpenAPI-documented API, JWT, throttling, error bodies."""
+    """The WSGI application: Flask, the OpenAPI-documented API, JWT, error bodies."""
     container = container or create_container(settings)
     settings = container.settings()
 
@@ -187,6 +227,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         "healthcare", instance_path=str(Path(settings.instance_path).resolve()), static_folder=None
     )
     app.container = container  # type: ignore[attr-defined]
+    app.request_class = BoundedRequest
     app.json = FastJsonProvider(app)
     app.config.update(
         DEBUG=settings.debug,
@@ -199,13 +240,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.access_token_minutes),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.refresh_token_days),
-        # Sign-in throttling.
-        LOGIN_RATE_LIMIT=settings.login_rate_limit,
-        LOGIN_ADDRESS_RATE_LIMIT=settings.login_address_rate_limit,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        RATELIMIT_KEY_PREFIX=settings.ratelimit_key_prefix,
-        RATELIMIT_STRATEGY="moving-window",
-        RATELIMIT_HEADERS_ENABLED=False,
         **openapi_config("Healthcare Appointment Scheduling API", healthcare.__version__),
     )
     if settings.proxy_hops:
@@ -221,7 +255,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     api.register_converter(IdConverter, id_converter_schema)
     register_error_handlers(app)  # after Api(): replaces flask-smorest's HTTP error handler
     configure_jwt(app, JWTManager(app))
-    limiter.init_app(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(assets)

@@ -1,201 +1,282 @@
 """Settings, read once from the environment at start (SPEC section 7).
 
-A wrong or missing setting raises :class:`ConfigError` with one line that names it; the command
-line prints that line and exits, without a traceback. Nothing here imports the rest of the
-package, so every process can read its settings before anything else is built.
+Each setting is declared once, as a field of :class:`Settings`: its environment variable, its
+default, the values it takes and so its error message all come from that one line. A wrong or
+missing setting raises :class:`ConfigError` with one line that names it; the command line prints
+that line and exits, without a traceback. Adding a setting is one line::
+
+    hold_minutes: int = integer("HOLD_MINUTES", 10, 1, 24 * 60)
+
+The booking policy's bounds and defaults are the domain's (``domain.policy``); nothing else of
+the package is imported, so every process can read its settings before anything is built.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from healthcare.domain.policy import CLINIC_DEFAULTS, LIMITS
 
 ENVIRONMENTS = ("development", "test", "production")
 DEV_SECRET_FILE = "jwt-secret"
 MIN_SECRET_BYTES = 32
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
+#: The ``field`` metadata key under which a setting's declaration is kept.
+DECLARED = "setting"
 
 
 class ConfigError(Exception):
     """A setting is wrong or missing. ``str(error)`` is the one line to show the operator."""
 
 
+# -- declarations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """How one setting is read and checked.
+
+    ``parse`` turns the variable's text into a value and ``complaint`` says what is wrong with a
+    value (None: nothing); both messages follow the variable's name. The first of ``names`` that
+    is set is read.
+    """
+
+    names: tuple[str, ...]
+    parse: Callable[[str], Any]
+    complaint: Callable[[Any], str | None]
+    #: Kept out of logs and ``describe()``.
+    secret: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    def read(self, environ: Mapping[str, str]) -> tuple[bool, Any]:
+        """(found, value): whether the environment sets it, and the parsed value."""
+        for name in self.names:
+            if name in environ:
+                try:
+                    return True, self.parse(environ[name])
+                except ValueError as error:
+                    raise ConfigError(f"{name} {error}") from None
+        return False, None
+
+    def check(self, value: Any) -> None:
+        problem = self.complaint(value)
+        if problem is not None:
+            raise ConfigError(f"{self.name} {problem}")
+
+
+def _declared(default: Any, declaration: Declaration) -> Any:
+    return field(
+        default=default, repr=not declaration.secret, metadata={DECLARED: declaration}
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse_int(raw: str) -> int | None:
+    """Blank is "not set" (None); anything else must be an integer."""
+    if not raw.strip():
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"must be an integer, got {raw!r}") from None
+
+
+def integer(name: str, default: int, low: int, high: int) -> Any:
+    """An integer from ``low`` to ``high``; blank means the default."""
+
+    def complaint(value: Any) -> str | None:
+        if _is_int(value) and low <= value <= high:
+            return None
+        return f"must be an integer from {low} to {high}, got {value!r}"
+
+    def parse(raw: str) -> int:
+        value = _parse_int(raw)
+        return default if value is None else value
+
+    return _declared(default, Declaration((name,), parse, complaint))
+
+
+def optional_integer(name: str, low: int, high: int) -> Any:
+    """Unset (blank) or an integer from ``low`` to ``high``."""
+
+    def complaint(value: Any) -> str | None:
+        if value is None or (_is_int(value) and low <= value <= high):
+            return None
+        return f"must be unset or an integer from {low} to {high}, got {value!r}"
+
+    return _declared(None, Declaration((name,), _parse_int, complaint))
+
+
+def policy_limit(name: str, limit: str) -> Any:
+    """A clinic-wide booking policy value: the domain's default and bounds (``LIMITS``)."""
+    bounds, default = LIMITS[limit], getattr(CLINIC_DEFAULTS, limit)
+    if default is None:
+        return optional_integer(name, bounds.low, bounds.high)
+    return integer(name, default, bounds.low, bounds.high)
+
+
+def boolean(*names: str, default: bool) -> Any:
+    """true/false, yes/no, on/off, 1/0; blank is false."""
+
+    def parse(raw: str) -> bool:
+        value = raw.strip().lower()
+        if value in TRUE:
+            return True
+        if value in FALSE:
+            return False
+        raise ValueError(f"must be true or false, got {raw!r}")
+
+    def complaint(value: Any) -> str | None:
+        return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+
+    return _declared(default, Declaration(names, parse, complaint))
+
+
+def text(
+    name: str,
+    default: str | None,
+    complaint: Callable[[Any], str | None] = lambda value: None,
+    *,
+    strip: bool = False,
+    secret: bool = False,
+) -> Any:
+    def parse(raw: str) -> str:
+        return raw.strip() if strip else raw
+
+    return _declared(default, Declaration((name,), parse, complaint, secret=secret))
+
+
+def choice(name: str, default: str, options: tuple[str, ...]) -> Any:
+    """One of ``options``, compared without case or surrounding blanks."""
+
+    def complaint(value: Any) -> str | None:
+        if value in options:
+            return None
+        return f"must be one of {', '.join(options)}, got {value!r}"
+
+    return _declared(default, Declaration((name,), lambda raw: raw.strip().lower(), complaint))
+
+
+def rate_limit(name: str, default: str) -> Any:
+    """Attempts per window, in the ``limits`` library's notation: ``5 per minute``,
+    ``5/minute;50/hour``."""
+    return text(name, default, _not_a_rate_limit)
+
+
+def _not_a_rate_limit(value: Any) -> str | None:
+    from limits import parse_many  # the library that reads them at run time
+
+    try:
+        if isinstance(value, str) and parse_many(value):
+            return None
+    except ValueError:
+        pass
+    return f"is not a rate limit: {value!r} (e.g. '5 per minute' or '5/minute;50/hour')"
+
+
+def _not_a_database_url(value: Any) -> str | None:
+    if isinstance(value, str) and "://" in value:
+        return None
+    return (
+        f"is not a database URL: {value!r} "
+        "(e.g. sqlite:///healthcare.db or postgresql+psycopg2://user:pw@host/db)"
+    )
+
+
+def _not_a_counter_store(value: Any) -> str | None:
+    """Blank: the application's database. Otherwise a store the ``limits`` library reaches
+    (``redis://host:6379/0``, ``rediss://``, ``redis+sentinel://``, ...), shared by every
+    process; ``memory://`` counts in one process only, which is what let a guesser through."""
+    if value == "":
+        return None
+    if not isinstance(value, str) or value.startswith("memory://"):
+        return f"must be blank (the database) or a shared store such as redis://host:6379/0, got {value!r}"
+    from limits.errors import ConfigurationError as UnknownStore
+    from limits.storage import storage_from_string
+
+    try:
+        storage_from_string(value)  # checks the scheme and its driver; connects to nothing
+    except UnknownStore as error:
+        return f"is not a usable counter store: {value!r} ({error})"
+    return None
+
+
+# -- the settings ----------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Settings:
-    env: str = "development"
-    database_url: str = "sqlite:///healthcare.db"
+    env: str = choice("HEALTHCARE_ENV", "development", ENVIRONMENTS)
+    database_url: str = text("DATABASE_URL", "sqlite:///healthcare.db", _not_a_database_url)
     #: ``None`` only until :meth:`from_env` fills in the development secret.
-    jwt_secret_key: str | None = None
-    access_token_minutes: int = 15
-    refresh_token_days: int = 7
-    #: Failed sign-ins allowed per account (email) ...
-    login_rate_limit: str = "5 per minute"
-    #: ... and per client address, which tries many accounts.
-    login_address_rate_limit: str = "20 per minute"
-    ratelimit_storage_uri: str = "memory://"
+    jwt_secret_key: str | None = text("JWT_SECRET_KEY", None, secret=True)
+    access_token_minutes: int = integer("ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60)
+    refresh_token_days: int = integer("REFRESH_TOKEN_DAYS", 7, 1, 365)
+    #: Failed sign-ins allowed for one account from one client address ...
+    login_rate_limit: str = rate_limit("LOGIN_RATE_LIMIT", "5 per minute")
+    #: ... and from one client address, whatever the accounts.
+    login_address_rate_limit: str = rate_limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per minute")
+    #: Where failed sign-ins are counted: blank for the database, or a Redis URL.
+    ratelimit_storage_uri: str = text("RATELIMIT_STORAGE_URI", "", _not_a_counter_store, strip=True)
     #: Namespaces the counters when several deployments share one Redis.
-    ratelimit_key_prefix: str = "healthcare"
-    max_content_length: int = 1024 * 1024
+    ratelimit_key_prefix: str = text("RATELIMIT_KEY_PREFIX", "healthcare")
+    max_content_length: int = integer("MAX_CONTENT_LENGTH", 1024 * 1024, 1024, 1024**3)
     #: argon2id at the OWASP baseline: 19 MiB, 2 iterations, 1 lane.
-    argon2_time_cost: int = 2
-    argon2_memory_cost: int = 19456
-    argon2_parallelism: int = 1
-    instance_path: str = "instance"
-    debug: bool = False
-    statement_timeout_ms: int = 15000
-    db_pool_size: int = 10
+    argon2_time_cost: int = integer("ARGON2_TIME_COST", 2, 1, 100)
+    argon2_memory_cost: int = integer("ARGON2_MEMORY_COST", 19456, 8, 4 * 1024 * 1024)
+    argon2_parallelism: int = integer("ARGON2_PARALLELISM", 1, 1, 64)
+    instance_path: str = text("HEALTHCARE_INSTANCE_PATH", "instance")
+    debug: bool = boolean("HEALTHCARE_DEBUG", "FLASK_DEBUG", default=False)
+    statement_timeout_ms: int = integer("DB_STATEMENT_TIMEOUT_MS", 15000, 0, 24 * 3600 * 1000)
+    db_pool_size: int = integer("DB_POOL_SIZE", 10, 1, 1000)
     #: Seconds a client is told to wait (Retry-After) when the database is unreachable.
-    retry_after_seconds: int = 5
+    retry_after_seconds: int = integer("RETRY_AFTER_SECONDS", 5, 1, 3600)
     #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust; 0 trusts none.
     #: Behind a proxy it must be set, or every client shares the proxy's sign-in throttle.
-    proxy_hops: int = 0
+    proxy_hops: int = integer("PROXY_HOPS", 0, 0, 10)
     #: Batch jobs: how long after its end a confirmed appointment counts as a no-show.
-    no_show_grace_minutes: int = 60
+    no_show_grace_minutes: int = integer("NO_SHOW_GRACE_MINUTES", 60, 0, 7 * 24 * 60)
     #: The clinic's booking policy; an admin may set each doctor's own. Notice, horizon and
     #: the daily cap bind patients; the buffer after each appointment binds everyone.
-    booking_min_notice_minutes: int = 120
-    booking_horizon_days: int = 90
-    booking_buffer_minutes: int = 0
+    booking_min_notice_minutes: int = policy_limit("BOOKING_MIN_NOTICE_MINUTES", "min_notice_minutes")
+    booking_horizon_days: int = policy_limit("BOOKING_HORIZON_DAYS", "horizon_days")
+    booking_buffer_minutes: int = policy_limit("BOOKING_BUFFER_MINUTES", "buffer_minutes")
     #: Unset: no daily cap.
-    booking_max_per_day: int | None = None
+    booking_max_per_day: int | None = policy_limit("BOOKING_MAX_PER_DAY", "max_per_day")
     #: A cancellation this close to the start is allowed but recorded as late.
-    late_cancel_hours: int = 24
+    late_cancel_hours: int = policy_limit("LATE_CANCEL_HOURS", "late_cancel_hours")
     #: Reminders go by SMTP when a host is set; otherwise they are logged (no content).
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_from: str = "clinic@localhost"
-    smtp_username: str = ""
-    smtp_password: str = field(default="", repr=False)
-    smtp_starttls: bool = True
+    smtp_host: str = text("SMTP_HOST", "", strip=True)
+    smtp_port: int = integer("SMTP_PORT", 587, 1, 65535)
+    smtp_from: str = text("SMTP_FROM", "clinic@localhost", strip=True)
+    smtp_username: str = text("SMTP_USERNAME", "")
+    smtp_password: str = text("SMTP_PASSWORD", "", secret=True)
+    smtp_starttls: bool = boolean("SMTP_STARTTLS", default=True)
     #: Whether ``jwt_secret_key`` is the generated development secret (refused in production).
     dev_secret: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._validate()
-
-    # -- reading -----------------------------------------------------------------------------
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Settings from ``environ`` (default ``os.environ``); ``overrides`` win over both."""
-        env = dict(os.environ if environ is None else environ)
-        values: dict[str, Any] = {
-            "env": env.get("HEALTHCARE_ENV", "development").strip().lower(),
-            "database_url": env.get("DATABASE_URL", cls.database_url),
-            "jwt_secret_key": env.get("JWT_SECRET_KEY") or None,
-            "access_token_minutes": _int(env, "ACCESS_TOKEN_MINUTES", cls.access_token_minutes),
-            "refresh_token_days": _int(env, "REFRESH_TOKEN_DAYS", cls.refresh_token_days),
-            "login_rate_limit": env.get("LOGIN_RATE_LIMIT", cls.login_rate_limit),
-            "login_address_rate_limit": env.get(
-                "LOGIN_ADDRESS_RATE_LIMIT", cls.login_address_rate_limit
-            ),
-            "ratelimit_storage_uri": env.get("RATELIMIT_STORAGE_URI", cls.ratelimit_storage_uri),
-            "ratelimit_key_prefix": env.get("RATELIMIT_KEY_PREFIX", cls.ratelimit_key_prefix),
-            "max_content_length": _int(env, "MAX_CONTENT_LENGTH", cls.max_content_length),
-            "argon2_time_cost": _int(env, "ARGON2_TIME_COST", cls.argon2_time_cost),
-            "argon2_memory_cost": _int(env, "ARGON2_MEMORY_COST", cls.argon2_memory_cost),
-            "argon2_parallelism": _int(env, "ARGON2_PARALLELISM", cls.argon2_parallelism),
-            "instance_path": env.get("HEALTHCARE_INSTANCE_PATH", cls.instance_path),
-            "debug": _bool(env, "HEALTHCARE_DEBUG", _bool(env, "FLASK_DEBUG", False)),
-            "statement_timeout_ms": _int(env, "DB_STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
-            "db_pool_size": _int(env, "DB_POOL_SIZE", cls.db_pool_size),
-            "proxy_hops": _int(env, "PROXY_HOPS", cls.proxy_hops),
-            "no_show_grace_minutes": _int(env, "NO_SHOW_GRACE_MINUTES", cls.no_show_grace_minutes),
-            "booking_min_notice_minutes": _int(
-                env, "BOOKING_MIN_NOTICE_MINUTES", cls.booking_min_notice_minutes
-            ),
-            "booking_horizon_days": _int(env, "BOOKING_HORIZON_DAYS", cls.booking_horizon_days),
-            "booking_buffer_minutes": _int(
-                env, "BOOKING_BUFFER_MINUTES", cls.booking_buffer_minutes
-            ),
-            "booking_max_per_day": _optional_int(env, "BOOKING_MAX_PER_DAY"),
-            "late_cancel_hours": _int(env, "LATE_CANCEL_HOURS", cls.late_cancel_hours),
-            "smtp_host": env.get("SMTP_HOST", cls.smtp_host).strip(),
-            "smtp_port": _int(env, "SMTP_PORT", cls.smtp_port),
-            "smtp_from": env.get("SMTP_FROM", cls.smtp_from).strip(),
-            "smtp_username": env.get("SMTP_USERNAME", cls.smtp_username),
-            "smtp_password": env.get("SMTP_PASSWORD", cls.smtp_password),
-            "smtp_starttls": _bool(env, "SMTP_STARTTLS", cls.smtp_starttls),
-        }
-        values.update(overrides)
-        if values.get("env") not in ENVIRONMENTS:
-            raise ConfigError(
-                f"HEALTHCARE_ENV must be one of {', '.join(ENVIRONMENTS)}, got {values['env']!r}"
-            )
-        if not values.get("jwt_secret_key"):
-            if values["env"] == "production":
-                raise ConfigError("JWT_SECRET_KEY is required when HEALTHCARE_ENV=production")
-            values["jwt_secret_key"] = development_secret(Path(values["instance_path"]))
-            values["dev_secret"] = True
-        elif values["env"] == "production" and values["jwt_secret_key"] == _stored_dev_secret(
-            Path(values["instance_path"])
-        ):
-            raise ConfigError(
-                "JWT_SECRET_KEY is the generated development secret; set a production secret"
-            )
-        return cls(**values)
-
-    def with_changes(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
-
-    # -- checks ------------------------------------------------------------------------------
-
-    @property
-    def is_production(self) -> bool:
-        return self.env == "production"
-
-    def _validate(self) -> None:
-        if self.env not in ENVIRONMENTS:
-            raise ConfigError(f"HEALTHCARE_ENV must be one of {', '.join(ENVIRONMENTS)}")
-        if not self.database_url or "://" not in self.database_url:
-            raise ConfigError(
-                f"DATABASE_URL is not a database URL: {self.database_url!r} "
-                "(e.g. sqlite:///healthcare.db or postgresql+psycopg2://user:pw@host/db)"
-            )
+        for name, declaration in _declared_fields():
+            declaration.check(getattr(self, name))
         if not self.jwt_secret_key:
-            raise ConfigError("JWT_SECRET_KEY is empty")
-        for name, low, high in (
-            ("access_token_minutes", 1, 24 * 60),
-            ("refresh_token_days", 1, 365),
-            ("max_content_length", 1024, 1024**3),
-            ("argon2_time_cost", 1, 100),
-            ("argon2_memory_cost", 8, 4 * 1024 * 1024),
-            ("argon2_parallelism", 1, 64),
-            ("statement_timeout_ms", 0, 24 * 3600 * 1000),
-            ("db_pool_size", 1, 1000),
-            ("retry_after_seconds", 1, 3600),
-            ("proxy_hops", 0, 10),
-            ("no_show_grace_minutes", 0, 7 * 24 * 60),
-            # The same bounds as a doctor's own policy (domain.policy.LIMITS).
-            ("booking_min_notice_minutes", 0, 7 * 24 * 60),
-            ("booking_horizon_days", 1, 730),
-            ("booking_buffer_minutes", 0, 8 * 60),
-            ("late_cancel_hours", 0, 30 * 24),
-            ("smtp_port", 1, 65535),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ConfigError(
-                    f"{name.upper()} must be an integer from {low} to {high}, got {value!r}"
-                )
-        cap = self.booking_max_per_day
-        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 200):
-            raise ConfigError(f"BOOKING_MAX_PER_DAY must be unset or an integer from 1 to 200, got {cap!r}")
-        for name in ("login_rate_limit", "login_address_rate_limit"):
-            _check_rate_limit(name.upper(), getattr(self, name))
-        if "://" not in self.ratelimit_storage_uri:
-            raise ConfigError(
-                f"RATELIMIT_STORAGE_URI is not a storage URI: {self.ratelimit_storage_uri!r} "
-                "(memory:// or redis://host:6379)"
-            )
+            raise ConfigError(f"JWT_SECRET_KEY is required when HEALTHCARE_ENV={self.env}")
         if self.is_production:
             if self.dev_secret:
-                raise ConfigError("JWT_SECRET_KEY is required when HEALTHCARE_ENV=production")
+                raise ConfigError(
+                    "JWT_SECRET_KEY is the generated development secret; set a production secret"
+                )
             if self.debug:
                 raise ConfigError("debug mode is refused when HEALTHCARE_ENV=production")
             if len(self.jwt_secret_key.encode()) < MIN_SECRET_BYTES:
@@ -203,12 +284,53 @@ class Settings:
                     f"JWT_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production"
                 )
 
+    @classmethod
+    def declarations(cls) -> list[Declaration]:
+        """Every setting read from the environment, in order."""
+        return [declaration for _, declaration in _declared_fields()]
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``); ``overrides`` win over both."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, declaration in _declared_fields():
+            found, value = declaration.read(env)
+            if found:
+                values[name] = value
+        values.update(overrides)
+        values["jwt_secret_key"] = values.get("jwt_secret_key") or None
+        instance = Path(values.get("instance_path", cls.instance_path))
+        environment = values.get("env", cls.env)
+        if values["jwt_secret_key"] is None and environment in ("development", "test"):
+            values["jwt_secret_key"] = development_secret(instance)
+            values["dev_secret"] = True
+        elif environment == "production" and values["jwt_secret_key"] is not None:
+            values["dev_secret"] = values["jwt_secret_key"] == _stored_dev_secret(instance)
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    # -- reading back ------------------------------------------------------------------------
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
     def describe(self) -> dict[str, Any]:
         """The settings without secrets, for a start-up log line."""
-        secret = {"jwt_secret_key", "smtp_password"}
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in secret}
+        hidden = {name for name, declaration in _declared_fields() if declaration.secret}
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
         shown["database_url"] = _hide_password(self.database_url)
         return shown
+
+
+def _declared_fields() -> list[tuple[str, Declaration]]:
+    """(field name, declaration) of every setting read from the environment, in order."""
+    return [(f.name, f.metadata[DECLARED]) for f in fields(Settings) if DECLARED in f.metadata]
 
 
 # -- the development secret ------------------------------------------------------------------
@@ -245,52 +367,6 @@ def _stored_dev_secret(instance_path: Path) -> str | None:
 
 def _fail_secret(path: Path) -> str:
     raise ConfigError(f"the development secret {path} is empty; delete it to make a new one")
-
-
-# -- parsing ---------------------------------------------------------------------------------
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _optional_int(env: Mapping[str, str], name: str) -> int | None:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return None
-    return _int(env, name, 0)
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
-def _check_rate_limit(name: str, value: str) -> None:
-    from limits import (
-        parse_many,  # flask-limiter's own parser: what it accepts, we accept
-    )
-
-    try:
-        if not parse_many(value):
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"{name} is not a rate limit: {value!r} (e.g. '5 per minute' or '5/minute;50/hour')"
-        ) from None
 
 
 def _hide_password(url: str) -> str:

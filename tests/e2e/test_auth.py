@@ -242,9 +242,24 @@ def test_repeated_failed_logins_are_throttled_per_account(clinic: Clinic) -> Non
     throttled = client.post("/api/auth/login/", json=wrong)  # the other endpoint shares the count
     expect(throttled, 429)
     assert 1 <= int(throttled.headers["Retry-After"]) <= 60
-    # Even the right password waits now, but other accounts are unaffected.
+    # Even the right password waits now, from this address; other accounts are unaffected.
     expect(client.post("/api/auth/jwt/token/", json={**wrong, "password": PASSWORD}), 429)
     sign_in(client, "olive@example.test")
+
+
+def test_the_owner_signs_in_from_another_address_while_their_account_is_guessed(
+    clinic: Clinic,
+) -> None:
+    """DECISIONS promises nobody is locked out by someone else's guessing: the guesser's
+    address is locked out of the account, the owner's is not."""
+    client = clinic.client
+    wrong = {"email": "pat@example.test", "password": "not-the-password"}
+    statuses = [client.post("/api/auth/jwt/token/", json=wrong).status_code for _ in range(8)]
+    assert statuses == [401] * 5 + [429] * 3
+    right = {**wrong, "password": PASSWORD}
+    for _ in range(6):
+        owner = client.post("/api/auth/login/", json=right, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        expect(owner, 200)
 
 
 def test_successful_logins_are_not_penalised(clinic: Clinic) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from healthcare.bootstrap import create_app, create_container
+from healthcare.bootstrap import booking_policy, create_app, create_container
 from healthcare.config import ConfigError, Settings
+from healthcare.domain.policy import CLINIC_DEFAULTS, LIMITS
 from healthcare.entrypoints.cli import Composition, main
 
 SECRET = "a-production-secret-that-is-long-enough"
@@ -37,7 +38,7 @@ def test_defaults_follow_the_spec(tmp_path: Path) -> None:
     assert settings.database_url == "sqlite:///healthcare.db"
     assert (settings.access_token_minutes, settings.refresh_token_days) == (15, 7)
     assert settings.max_content_length == 1024 * 1024
-    assert settings.ratelimit_storage_uri == "memory://"
+    assert settings.ratelimit_storage_uri == ""  # the database
     assert (
         settings.argon2_time_cost,
         settings.argon2_memory_cost,
@@ -83,6 +84,52 @@ def test_a_wrong_setting_fails_with_one_line_naming_it(
     with pytest.raises(ConfigError) as error:
         Settings.from_env({"HEALTHCARE_INSTANCE_PATH": str(tmp_path), **environ})
     assert words in str(error.value) and "\n" not in str(error.value)
+
+
+def test_every_setting_is_declared_once_and_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme[readme.index("## Configuration") : readme.index("### PostgreSQL")]
+    names = [name for d in Settings.declarations() for name in d.names]
+    assert len(names) == len(set(names))
+    assert [name for name in names if f"`{name}`" not in table] == []
+
+
+@pytest.mark.parametrize(
+    "variable,limit",
+    [
+        ("BOOKING_MIN_NOTICE_MINUTES", "min_notice_minutes"),
+        ("BOOKING_HORIZON_DAYS", "horizon_days"),
+        ("BOOKING_BUFFER_MINUTES", "buffer_minutes"),
+        ("BOOKING_MAX_PER_DAY", "max_per_day"),
+        ("LATE_CANCEL_HOURS", "late_cancel_hours"),
+    ],
+)
+def test_the_clinic_booking_policy_settings_take_the_domains_bounds(
+    tmp_path: Path, variable: str, limit: str
+) -> None:
+    bounds = LIMITS[limit]
+    base = {"HEALTHCARE_INSTANCE_PATH": str(tmp_path)}
+    for wrong in (bounds.low - 1, bounds.high + 1):
+        with pytest.raises(ConfigError) as error:
+            Settings.from_env({**base, variable: str(wrong)})
+        assert str(error.value).startswith(variable)
+        assert f"from {bounds.low} to {bounds.high}" in str(error.value)
+    policy = booking_policy(Settings.from_env({**base, variable: str(bounds.high)}))
+    assert getattr(policy, limit) == bounds.high
+    assert booking_policy(Settings.from_env(base)) == CLINIC_DEFAULTS
+
+
+def test_every_setting_with_a_variable_is_read_from_it(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"HEALTHCARE_INSTANCE_PATH": str(tmp_path), "RETRY_AFTER_SECONDS": "9", "FLASK_DEBUG": "1"}
+    )
+    assert (settings.retry_after_seconds, settings.debug) == (9, True)
+
+
+@pytest.mark.parametrize("uri", ["memory://", "nosuchstore://host", "just-text"])
+def test_sign_in_counters_are_shared_or_the_setting_is_refused(tmp_path: Path, uri: str) -> None:
+    with pytest.raises(ConfigError, match="^RATELIMIT_STORAGE_URI "):
+        Settings.from_env({"HEALTHCARE_INSTANCE_PATH": str(tmp_path), "RATELIMIT_STORAGE_URI": uri})
 
 
 def test_production_refuses_the_development_secret(tmp_path: Path) -> None:

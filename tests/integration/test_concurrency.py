@@ -21,13 +21,13 @@ from sqlalchemy import Engine, text
 from healthcare.adapters.clock import FixedClock
 from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
-from healthcare.application.services import AccountService
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.errors import AuthenticationFailed
 from tests.conftest import NOW
 from tests.support.clinic_rows import add_doctor, add_patient, add_window, at, stored
 from tests.support.databases import engine_for
 from tests.support.racing import Booking, race_in_processes, race_in_threads
+from tests.support.sign_in import account_service
 
 RACERS = 16
 
@@ -106,7 +106,7 @@ def test_a_refresh_token_spent_by_racing_requests_works_exactly_once(postgres_ur
     """Two copies of one refresh token presented at once: one rotation, the rest refused, and
     the family revoked (a copy in other hands is a stolen token)."""
     with engine_for(postgres_url, pool_size=RACERS) as engine:
-        accounts = AccountService(
+        accounts = account_service(
             lambda: SqlAlchemyUnitOfWork(engine), FixedClock(NOW), Argon2PasswordHasher(1, 8, 1)
         )
         barrier = Barrier(RACERS)

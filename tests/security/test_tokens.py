@@ -111,6 +111,13 @@ def not_yet_valid(clinic: Clinic) -> str:
     return pyjwt.encode(claims, SECRET, algorithm="HS256")
 
 
+def signed_with_the_real_key_but_no_expiry(clinic: Clinic) -> str:
+    """Everything right but ``exp``: without the requirement, good forever."""
+    claims = _patient_claims(clinic)
+    del claims["exp"]
+    return pyjwt.encode(claims, SECRET, algorithm="HS256")
+
+
 def refresh_token_as_access(clinic: Clinic) -> str:
     return sign_in(clinic.client, "pat@example.test")["refresh"]
 
@@ -169,6 +176,7 @@ ATTACKS: list[Attack] = [
     rs256_header_hmac_signed,
     expired,
     not_yet_valid,
+    signed_with_the_real_key_but_no_expiry,
     refresh_token_as_access,
     revoked_by_logout,
     sibling_of_a_reused_refresh_token,
@@ -260,3 +268,22 @@ def test_a_refresh_token_of_someone_else_does_not_sign_them_out(clinic: Clinic) 
     olive = sign_in(clinic.client, "olive@example.test")
     expect(clinic.patient.post("/api/auth/logout/", {"refresh": olive["refresh"]}), 401)
     expect(Caller(clinic.client, olive["access"]).get("/api/auth/me/"), 200)
+
+
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "type", "sub"]
+
+
+@pytest.mark.parametrize("claim", REQUIRED_CLAIMS)
+def test_a_token_signed_with_the_real_key_but_missing_a_required_claim_is_401(
+    clinic: Clinic, claim: str
+) -> None:
+    tokens = sign_in(clinic.client, "pat@example.test")
+    for kind in ("access", "refresh"):
+        claims = _parts(tokens[kind])[1]
+        del claims[claim]
+        token = pyjwt.encode(claims, SECRET, algorithm="HS256")
+        body = expect(Caller(clinic.client, token).get("/api/auth/me/"), 401)
+        assert body["message"] == "The token is invalid."
+        expect(clinic.client.post("/api/auth/jwt/refresh/", json={"refresh": token}), 401)
+    # The complete tokens of the same sign-in still work.
+    expect(Caller(clinic.client, tokens["access"]).get("/api/auth/me/"), 200)

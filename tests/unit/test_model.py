@@ -10,7 +10,7 @@ from healthcare.domain.actor import Actor
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import InvalidInput, NaiveDatetime, PermissionDenied
 from healthcare.domain.patients import Patient
-from healthcare.domain.users import Role
+from healthcare.domain.users import Role, normalize_email
 from tests.factories import (
     AppointmentFactory,
     DoctorFactory,
@@ -27,6 +27,39 @@ def test_an_email_is_stored_trimmed_and_in_lower_case() -> None:
 def test_a_malformed_email_is_refused(email: str) -> None:
     with pytest.raises(InvalidInput):
         UserFactory(email=email)
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ctl\u0001x\u0007@ex.am\u0002ple",  # control characters: registered before
+        "a\u007f@example.org",
+        "tab\tin@example.org",
+        "pat@exa\u0000mple.org",
+        "pat@example.org\u200b",  # an invisible zero-width space
+        "Pat Lee <pat@example.org>",  # a display name
+        '"quoted"@example.org',
+        "pat@[127.0.0.1]",
+        "pat@localhost",
+        "pat@-example.org",
+        "pat..lee@example.org",
+        "x" * 250 + "@example.org",
+    ],
+)
+def test_an_address_mail_could_not_carry_is_refused_for_users_and_patients(email: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        UserFactory(email=email)
+    assert "email" in (refused.value.errors or {})
+    with pytest.raises(InvalidInput):
+        Patient(user_id=1, name="Ann", email=email)
+
+
+def test_one_mailbox_has_one_stored_spelling() -> None:
+    """Case, the IDNA form of the domain and Unicode composition all fold to one address, so the
+    case-insensitive uniqueness of emails holds for each of them."""
+    assert normalize_email("Zoë@Exämple.TEST") == "zoë@exämple.test"
+    assert normalize_email("Zoe\u0308@exa\u0308mple.test") == "zoë@exämple.test"  # decomposed
+    assert normalize_email(" pat@example.test ") == "pat@example.test"  # reserved .test is fine
 
 
 def test_a_users_role_is_one_of_the_three() -> None:

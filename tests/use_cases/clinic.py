@@ -30,6 +30,7 @@ from healthcare.domain.availability import Availability
 from healthcare.domain.errors import DomainError
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from tests.conftest import NOW, Storage
+from tests.support.sign_in import account_service
 
 PASSWORD = "correct horse battery"
 WIDE = PageRequest(page_size=100)
@@ -113,7 +114,7 @@ class Services:
                 ("calendar", CalendarService),
             ]
         }
-        accounts = AccountService(uow_factory, clock, hasher, reads)
+        accounts = account_service(uow_factory, clock, hasher, reads=reads)
         return cls(accounts=accounts, **plain, **with_policy)
 
     def new_user(self, admin: Actor, role: str, email: str = "new@clinic.test") -> int:

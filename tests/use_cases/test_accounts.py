@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
 from healthcare.adapters.security import Argon2PasswordHasher
-from healthcare.application.commands import CreateUser, RegisterPatient, UpdateUser
-from healthcare.application.services import AccountService
+from healthcare.application.commands import (
+    CreatePatient,
+    CreateUser,
+    RegisterPatient,
+    UpdatePatient,
+    UpdateUser,
+)
+from healthcare.application.services.bulk import BulkLoadService, LoadClinic, NewPatient
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import (
     AuthenticationFailed,
@@ -18,8 +25,10 @@ from healthcare.domain.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TooManySignInAttempts,
 )
 from healthcare.domain.users import Role
+from tests.support.sign_in import account_service
 from tests.use_cases.clinic import PASSWORD, WIDE, Clinic, Services, outcome, row
 
 NON_ADMINS = ["doctor", "patient"]
@@ -146,7 +155,7 @@ def test_a_password_hashed_with_older_parameters_is_upgraded_at_sign_in(
 ) -> None:
     stronger = Argon2PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
     assert hasher.needs_rehash(stronger.hash(PASSWORD))  # the parameters do differ
-    upgraded = AccountService(uow_factory, clock, stronger, read_model).authenticate(
+    upgraded = account_service(uow_factory, clock, stronger, reads=read_model).authenticate(
         "pat@example.org", PASSWORD
     )
     assert not stronger.needs_rehash(upgraded.password_hash)
@@ -306,3 +315,106 @@ def test_the_token_check_finds_the_holder_and_whether_the_token_is_revoked(
     assert stolen is not None and stolen.revoked
     assert deactivated is None
     assert services.accounts.token_holder(10**9, []) is None
+
+
+# -- sign-in throttling ---------------------------------------------------------------------
+
+GUESSER, OWNER = "203.0.113.7", "198.51.100.1"
+
+
+def guess(services: Services, times: int, email: str = "pat@example.org", address: str = GUESSER):
+    return [
+        outcome(lambda: services.accounts.authenticate(email, "wrong password", address))
+        for _ in range(times)
+    ]
+
+
+def test_guessing_an_accounts_password_locks_the_guesser_out_not_the_owner(
+    services: Services, clinic: Clinic
+) -> None:
+    assert guess(services, 7) == [InvalidCredentials] * 5 + [TooManySignInAttempts] * 2
+    with pytest.raises(TooManySignInAttempts):  # the right password, from the guesser's address
+        services.accounts.authenticate("pat@example.org", PASSWORD, GUESSER)
+    for _ in range(6):  # the owner, from their own address
+        assert services.accounts.authenticate("pat@example.org", PASSWORD, OWNER).id == (
+            clinic.patient.user_id
+        )
+
+
+def test_spellings_of_one_account_count_together(services: Services, clinic: Clinic) -> None:
+    spellings = ["pat@example.org", "PAT@EXAMPLE.ORG", " Pat@Example.Org ", "pat@EXAMPLE.org"]
+    tried = [guess(services, 1, email=spellings[n % 4])[0] for n in range(6)]
+    assert tried == [InvalidCredentials] * 5 + [TooManySignInAttempts]
+
+
+def test_an_address_trying_many_accounts_is_locked_out_of_every_account(
+    services: Services, clinic: Clinic
+) -> None:
+    tried = [guess(services, 1, email=f"u{n}@example.org")[0] for n in range(21)]
+    assert tried == [InvalidCredentials] * 20 + [TooManySignInAttempts]
+    with pytest.raises(TooManySignInAttempts):
+        services.accounts.authenticate("pat@example.org", PASSWORD, GUESSER)
+    assert services.accounts.authenticate("pat@example.org", PASSWORD, OWNER)
+
+
+def test_only_failed_password_checks_count(services: Services, clinic: Clinic) -> None:
+    for _ in range(12):
+        services.accounts.authenticate("pat@example.org", PASSWORD, GUESSER)
+    assert guess(services, 6) == [InvalidCredentials] * 5 + [TooManySignInAttempts]
+
+
+def test_a_lockout_lasts_until_its_window_ends_and_says_how_long(
+    services: Services, clinic: Clinic, clock
+) -> None:
+    guess(services, 5)
+    clock.advance(timedelta(seconds=20))
+    with pytest.raises(TooManySignInAttempts) as refused:
+        services.accounts.authenticate("pat@example.org", PASSWORD, GUESSER)
+    assert refused.value.retry_after_seconds == 40
+    clock.advance(timedelta(seconds=40))
+    assert services.accounts.authenticate("pat@example.org", PASSWORD, GUESSER)
+    assert guess(services, 1) == [InvalidCredentials]
+
+
+# -- emails on every path that writes one ---------------------------------------------------
+
+UNSENDABLE = "ctl\u0001x\u0007@ex.am\u0002ple"
+
+
+@pytest.fixture
+def bulk_load(uow_factory, clock, hasher) -> Callable[[str], object]:
+    """Loads one patient with ``email`` in bulk, as the demo seeding does."""
+    service = BulkLoadService(uow_factory, clock, hasher)
+    return lambda email: service.load(
+        Actor.system(), LoadClinic(password=PASSWORD, patients=[NewPatient(email, "Ctl")])
+    )
+
+
+def test_no_path_stores_an_address_mail_could_not_carry(
+    services: Services, clinic: Clinic, bulk_load
+) -> None:
+    accounts, patients, admin = services.accounts, services.patients, clinic.admin
+    writes = {
+        "registration": lambda: register(services, email=UNSENDABLE),
+        "admin creates a user": lambda: accounts.create_user(
+            admin, CreateUser(UNSENDABLE, PASSWORD, "patient", name="Ctl")
+        ),
+        "admin changes a user's email": lambda: accounts.update_user(
+            admin, clinic.patient.user_id, UpdateUser(email=UNSENDABLE)
+        ),
+        "admin creates a profile": lambda: patients.create(
+            admin,
+            CreatePatient(services.new_user(admin, "patient"), "Ctl", UNSENDABLE),
+        ),
+        "a patient changes their contact email": lambda: patients.update(
+            clinic.patient, clinic.patient.patient_id, UpdatePatient(email=UNSENDABLE)
+        ),
+        "bulk load": lambda: bulk_load(UNSENDABLE),
+    }
+    assert {name: outcome(write) for name, write in writes.items()} == dict.fromkeys(
+        writes, InvalidInput
+    )
+    assert services.accounts.authenticate("pat@example.org", PASSWORD, OWNER)
+    profile = services.patients.get(clinic.admin, clinic.patient.patient_id)
+    assert profile["email"] == "pat@example.org"
+    assert services.accounts.list_users(clinic.admin, WIDE).total == 6  # + new_user's

@@ -15,7 +15,6 @@ from healthcare.application.commands import (
 )
 from healthcare.application.ports import PageRequest
 from healthcare.application.services import (
-    AccountService,
     AppointmentService,
     AvailabilityService,
 )
@@ -28,6 +27,7 @@ from healthcare.application.services.jobs import (
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Status
 from tests.conftest import NOW
+from tests.support.sign_in import account_service
 
 ADMIN = Actor.system()
 
@@ -45,7 +45,7 @@ class RecordingSender:
 
 @pytest.fixture
 def clinic(uow_factory, clock, hasher):
-    accounts = AccountService(uow_factory, clock, hasher)
+    accounts = account_service(uow_factory, clock, hasher)
     doctor = accounts.create_user(
         ADMIN, CreateUser("house@clinic.test", "password123", "doctor", name="Dr. House")
     ).doctor

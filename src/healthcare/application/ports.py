@@ -27,6 +27,7 @@ from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
+from healthcare.domain.sign_in import Bucket, Tally
 from healthcare.domain.time import Interval
 from healthcare.domain.users import User
 from healthcare.domain.weekly_hours import AvailabilityRule
@@ -299,6 +300,26 @@ class TokenRevocations(Protocol):
     def any_revoked(self, keys: Sequence[str]) -> bool: ...
 
     def purge_expired(self, now: datetime) -> int: ...
+
+
+class SignInAttempts(Protocol):
+    """Sign-in attempts counted per bucket (``domain.sign_in``), shared by every process that
+    signs users in, so several workers and instances count as one.
+
+    Its own storage and its own transactions: an attempt is counted even though the sign-in
+    that made it fails and rolls back.
+    """
+
+    def add(self, buckets: Sequence[Bucket], now: datetime) -> list[Tally]:
+        """Count one more attempt in each bucket and answer their tallies, in order. Atomic per
+        bucket: of any number of concurrent callers, each sees a different count, and no
+        increment is lost. A bucket whose window has ended starts a new one at ``now``."""
+        ...
+
+    def give_back(self, tallies: Sequence[tuple[Bucket, Tally]], now: datetime) -> None:
+        """Uncount the attempts ``add`` answered with these tallies (the sign-in succeeded or
+        was refused before checking a password), unless their window has ended since."""
+        ...
 
 
 # -- other ports -----------------------------------------------------------------------------

@@ -42,6 +42,14 @@ class AuthenticationFailed(DomainError):
     """Bad credentials, or an account that may no longer sign in."""
 
 
+class Throttled(DomainError):
+    """Too many attempts of this kind for now; ``retry_after_seconds`` says when to try again."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 # -- time ------------------------------------------------------------------------------------
 
 
@@ -179,3 +187,10 @@ class InvalidCredentials(AuthenticationFailed):
 class InactiveUser(AuthenticationFailed):
     def __init__(self) -> None:
         super().__init__("This account is deactivated.")
+
+
+class TooManySignInAttempts(Throttled):
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many failed sign-in attempts; try again later.", retry_after_seconds
+        )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+# The domain's one dependency beyond the standard library: what an address may look like is
+# RFC 5321/5322 and IDNA, which this maintained library knows and a pattern does not.
+from email_validator import EmailNotValidError, validate_email
 
 from healthcare.domain.entity import Entity
 from healthcare.domain.errors import InvalidInput
 from healthcare.domain.time import require_aware
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: RFC 5321's limit on a path, which is what a mail server accepts.
+EMAIL_MAX_LENGTH = 254
 
 
 class Role(StrEnum):
@@ -21,11 +25,28 @@ class Role(StrEnum):
 
 
 def normalize_email(email: str) -> str:
-    """Emails are unique case-insensitively, so they are stored folded to lower case."""
-    value = email.strip().lower()
-    if not EMAIL_PATTERN.match(value) or len(value) > 254:
-        raise InvalidInput("Not a valid email address.", {"email": ["Not a valid email address."]})
-    return value
+    """The address as stored: valid, normalised, and folded to lower case (emails are unique
+    case-insensitively).
+
+    Refused: control and other characters RFC 5322 does not allow, quoted local parts, IP
+    literals, display names, and domains without a dot. Domains are IDNA-normalised and the
+    address NFC-normalised, so one mailbox has one spelling. Deliverability is not checked (no
+    DNS look-up at sign-up), and the reserved ``.test`` names are accepted for test data.
+    """
+    value = email.strip()
+    try:
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as error:
+        raise InvalidInput(
+            "Not a valid email address.", {"email": [f"Not a valid email address: {error}"]}
+        ) from None
+    normalized = checked.normalized.lower()
+    if len(normalized) > EMAIL_MAX_LENGTH:
+        raise InvalidInput(
+            "Not a valid email address.",
+            {"email": [f"At most {EMAIL_MAX_LENGTH} characters."]},
+        )
+    return normalized
 
 
 @dataclass(eq=False)

@@ -439,3 +439,13 @@ class RevokedTokenRow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     expires_at: Mapped[datetime]
+
+
+class SignInAttemptRow(Base):
+    """One bucket of sign-in attempts (``domain.sign_in``): its count in the current window."""
+
+    __tablename__ = "sign_in_attempts"
+
+    bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_ends: Mapped[datetime]

@@ -17,6 +17,7 @@ from healthcare.application.ports import (
     Page,
     PageRequest,
     PasswordHasher,
+    SignInAttempts,
     TokenHolder,
 )
 from healthcare.application.read_model import ReadModel, View
@@ -33,10 +34,14 @@ from healthcare.domain.errors import (
     InvalidInput,
 )
 from healthcare.domain.patients import Patient
-from healthcare.domain.users import Role, User
+from healthcare.domain.sign_in import SignInPolicy
+from healthcare.domain.users import Role, User, normalize_email
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
+#: Where a sign-in without a network address (a command, a script) comes from: all such
+#: callers share one address's allowance.
+LOCAL_ADDRESS = "local"
 
 
 def token_key(jti: str) -> str:
@@ -47,6 +52,15 @@ def token_key(jti: str) -> str:
 def family_key(family: str) -> str:
     """The revocation key of a token family: every token issued from one sign-in."""
     return f"fam:{family}"
+
+
+def sign_in_name(email: str) -> str:
+    """The account an email names: normalised as stored, or, when it is no valid address (so no
+    account), folded the same simple way, so that spellings of one account count together."""
+    try:
+        return normalize_email(email)
+    except InvalidInput:
+        return email.strip().lower()
 
 
 def check_password_strength(password: str) -> None:
@@ -72,10 +86,14 @@ class AccountService(Service):
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         hasher: PasswordHasher,
+        sign_in_attempts: SignInAttempts,
+        sign_in_policy: SignInPolicy,
         reads: ReadModel | None = None,
     ) -> None:
         super().__init__(uow_factory, clock, reads)
         self.hasher = hasher
+        self.sign_in_attempts = sign_in_attempts
+        self.sign_in_policy = sign_in_policy
         # Verifying against a real hash when the email is unknown keeps sign-in time constant,
         # so response time does not tell which emails have accounts.
         self._dummy_hash = hasher.hash("not-a-real-password")
@@ -102,12 +120,31 @@ class AccountService(Service):
             uow.commit()
         return Account(user=user, patient=patient)
 
-    def authenticate(self, email: str, password: str) -> User:
+    def authenticate(self, email: str, password: str, address: str = LOCAL_ADDRESS) -> User:
+        """The user with these credentials, signing in from client ``address``.
+
+        Throttled (``domain.sign_in``): the attempt takes its place in its buckets before the
+        password is checked, so concurrent guesses cannot overshoot an allowance, and gives it
+        back unless the password check failed.
+        """
+        account = sign_in_name(email)
+        now = self.clock.now()
+        buckets = self.sign_in_policy.buckets(account, address)
+        tallies = list(zip(buckets, self.sign_in_attempts.add(buckets, now), strict=True))
+        guessed_wrong = False
+        try:
+            self.sign_in_policy.admit(tallies, now)
+            return self._check_credentials(account, password)
+        except AuthenticationFailed:
+            guessed_wrong = True
+            raise
+        finally:
+            if not guessed_wrong:
+                self.sign_in_attempts.give_back(tallies, now)
+
+    def _check_credentials(self, account: str, password: str) -> User:
         with self.uow_factory() as uow:
-            try:
-                user = uow.users.get_by_email(email.strip().lower())
-            except InvalidInput:
-                user = None
+            user = uow.users.get_by_email(account)
             if user is None:
                 self.hasher.verify(self._dummy_hash, password)
                 raise InvalidCredentials()

@@ -49,7 +49,7 @@ from healthcare.domain.errors import (
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
-from healthcare.domain.users import Role, User
+from healthcare.domain.users import Role, User, normalize_email
 
 T = TypeVar("T")
 
@@ -291,7 +291,10 @@ class _Plan:
             ("patients", [p.email for p in self.command.patients]),
         ):
             for index, email in enumerate(emails):
-                folded = email.strip().lower()
+                try:
+                    folded = normalize_email(email)
+                except InvalidInput as error:
+                    raise _at(kind, index, error) from None
                 if folded in seen:
                     raise _at(kind, index, DuplicateEmail())
                 seen.add(folded)

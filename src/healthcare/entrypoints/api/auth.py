@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dependency_injector.wiring import Provide, inject
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 
@@ -35,14 +35,12 @@ from healthcare.entrypoints.api.security import (
     issue_tokens,
     signed_in,
 )
-from healthcare.entrypoints.api.throttling import login_throttle
 
 blp = resource("auth", "/api/auth", "Sign-in with JWTs, refresh rotation, sign-out, sign-up.")
 
 
 @blp.route("/jwt/token/")
 class Token(MethodView):
-    @login_throttle
     @blp.doc(security=PUBLIC)
     @blp.arguments(CredentialsIn)
     @blp.response(200, TokensOut)
@@ -57,7 +55,6 @@ class Token(MethodView):
 
 @blp.route("/login/")
 class Login(MethodView):
-    @login_throttle
     @blp.doc(security=PUBLIC)
     @blp.arguments(CredentialsIn)
     @blp.response(200, LoginOut)
@@ -73,8 +70,13 @@ class Login(MethodView):
 def _sign_in(
     accounts: AccountService, credentials: dict[str, str], *, with_user: bool = False
 ) -> dict[str, Any]:
-    """A new session (token family) for valid credentials; 401 otherwise."""
-    user = accounts.authenticate(credentials["email"], credentials["password"])
+    """A new session (token family) for valid credentials; 401 otherwise, 429 while throttled.
+
+    The client's address is the connection's, or the one the trusted proxies (``PROXY_HOPS``)
+    saw."""
+    user = accounts.authenticate(
+        credentials["email"], credentials["password"], address=request.remote_addr or "-"
+    )
     tokens: dict[str, Any] = issue_tokens(user.id, user.role)  # type: ignore[arg-type]
     return {**tokens, "user": user_view(user)} if with_user else tokens
 

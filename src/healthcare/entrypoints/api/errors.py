@@ -8,14 +8,11 @@ sends may reach the last-resort 500 handler; it exists so a bug still answers JS
 from __future__ import annotations
 
 import logging
-import math
-import time
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify
-from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from healthcare.application.ports import StorageUnavailable
 from healthcare.domain.errors import (
@@ -25,7 +22,9 @@ from healthcare.domain.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    Throttled,
 )
+from healthcare.entrypoints.api.bodies import BoundedRequest
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +35,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (PermissionDenied, 403),
     (Conflict, 409),
     (AuthenticationFailed, 401),
+    (Throttled, 429),
 )
 
 
@@ -64,7 +64,10 @@ def status_for(error: DomainError) -> int:
 
 
 def handle_domain_error(error: DomainError) -> tuple[Response, int, dict[str, str]]:
-    return error_response(status_for(error), error.message, error.errors)
+    headers: dict[str, str] = {}
+    if isinstance(error, Throttled):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return error_response(status_for(error), error.message, error.errors, headers)
 
 
 def handle_storage_unavailable(error: StorageUnavailable) -> tuple[Response, int, dict[str, str]]:
@@ -88,9 +91,9 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int, dict[str
     for name, value in error.get_headers():
         if name.lower() == "allow":  # keep werkzeug's Allow header on 405
             headers["Allow"] = value
-    if isinstance(error, RateLimitExceeded):
-        headers["Retry-After"] = str(_retry_after(error))
-        message = "Too many failed sign-in attempts; try again later."
+    if isinstance(error, RequestEntityTooLarge) and not _body_discarded():
+        # The rest of the body is still coming: this connection cannot carry another request.
+        headers["Connection"] = "close"
     return error_response(code, message, errors, headers)
 
 
@@ -106,20 +109,14 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Exception, handle_unexpected)
 
 
+def _body_discarded() -> bool:
+    """Whether nothing of the refused request's body is left on the connection."""
+    return isinstance(request, BoundedRequest) and request.discard_unread_body()
+
+
 def _message(error: HTTPException) -> str:
     if error.code == 400:
         return "The request is malformed."
     if error.code == 413:
         return "The request body is too large."
     return error.description or HTTPStatus(error.code or 500).phrase
-
-
-def _retry_after(error: RateLimitExceeded) -> int:
-    """Seconds until the breached window frees a slot, at least 1."""
-    window = int(error.limit.limit.get_expiry())
-    for extension in current_app.extensions.get("limiter", ()):
-        current = getattr(extension, "current_limit", None)
-        if current is not None:
-            # reset_at is rounded up a second; never promise more than one window.
-            return min(window, max(1, math.ceil(current.reset_at - time.time())))
-    return max(1, window)

@@ -1,7 +1,9 @@
 """Tokens and who is calling: JWT issuing and checks, the acting user, role decorators.
 
 Every token carries a string ``sub`` (the user id), the user's ``role`` and a ``jti``; refresh
-tokens and the access tokens issued with them share a family id ``fam``. Revocation keys
+tokens and the access tokens issued with them share a family id ``fam``. A token without
+``exp``, ``iat``, ``jti``, ``type`` or ``sub`` is refused, even signed with the real key: one
+without ``exp`` would otherwise be good forever. Revocation keys
 (``jti:<jti>``, ``fam:<fam>``) live in the database, so a revoked token is refused by every
 process at once. The user behind a token is looked up on every request, so a deactivated user
 or a changed role is refused with a still-valid token.
@@ -26,6 +28,8 @@ from flask_jwt_extended import (
     get_current_user,
     verify_jwt_in_request,
 )
+from flask_jwt_extended.default_callbacks import default_decode_key_callback
+from jwt import MissingRequiredClaimError
 
 from healthcare.application.services import AccountService
 from healthcare.application.services.accounts import family_key, token_key
@@ -39,6 +43,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ROLE_CLAIM = "role"
 FAMILY_CLAIM = "fam"
+#: Claims every token must carry (RFC 7519 names, and flask-jwt-extended's ``type``).
+REQUIRED_CLAIMS = ("exp", "iat", "jti", "type", "sub")
 
 
 # -- issuing ---------------------------------------------------------------------------------
@@ -115,7 +121,9 @@ def roles(*allowed: str) -> Callable[[F], F]:
 
 
 def configure_jwt(app: Flask, jwt: JWTManager) -> None:
-    """Register the loaders: revocation, user look-up, and every failure as a JSON 401."""
+    """Register the loaders: required claims, revocation, user look-up, and every failure as a
+    JSON 401."""
+    jwt.decode_key_loader(_key_for_complete_claims)
     jwt.token_in_blocklist_loader(_is_revoked)
     jwt.user_lookup_loader(_look_up_actor)
 
@@ -149,6 +157,20 @@ def configure_jwt(app: Flask, jwt: JWTManager) -> None:
     jwt.user_lookup_error_loader(lookup_failed)
     jwt.needs_fresh_token_loader(not_fresh)
     jwt.token_verification_failed_loader(verification_failed)
+
+
+def _key_for_complete_claims(header: dict[str, Any], claims: dict[str, Any]) -> Any:
+    """The verification key, for a token that carries every required claim.
+
+    This is the one hook that sees the claims as they were signed: later ones see them after
+    flask-jwt-extended has filled in ``type`` ("access") and ``jti`` (None) when missing. Any
+    token refused here is refused again by the signature check; PyJWT's own error for a missing
+    claim is answered like every invalid token (401, the common body).
+    """
+    for claim in REQUIRED_CLAIMS:
+        if claims.get(claim) in (None, ""):
+            raise MissingRequiredClaimError(claim)
+    return default_decode_key_callback(header, claims)
 
 
 @inject
