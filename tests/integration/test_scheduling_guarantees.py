@@ -18,7 +18,7 @@ from healthcare.domain.time import Interval
 from healthcare.application.services import AppointmentService
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError, IdempotencyKeyTaken, SlotUnavailable
-from healthcare.domain.idempotency import IdempotencyRecord
+from healthcare.domain.idempotency import Claim, IdempotencyRecord
 from healthcare.domain.users import Role
 from tests.conftest import NOW
 from tests.support.clinic_rows import (
@@ -53,7 +53,8 @@ def test_an_appointment_inside_anothers_buffer_is_refused_by_the_database(
 
 def test_a_stored_key_is_taken_for_that_user(sql_uow: UowFactory) -> None:
     def record(user_id: int, appointment_id: int) -> IdempotencyRecord:
-        return IdempotencyRecord(user_id, "key-1", "f" * 64, appointment_id, NOW)
+        owner = f"user:{user_id}"
+        return Claim(owner, "key-1", "f" * 64, "appointment").record(appointment_id, NOW)
 
     def setup(uow: SqlAlchemyUnitOfWork):
         doctor, patient = add_doctor(uow), add_patient(uow)
@@ -64,7 +65,9 @@ def test_a_stored_key_is_taken_for_that_user(sql_uow: UowFactory) -> None:
     with sql_uow() as uow:
         with pytest.raises(IdempotencyKeyTaken):
             uow.idempotency_keys.add(record(user_id, appointment.id))
-        assert uow.idempotency_keys.get(user_id, "key-1").appointment_id == appointment.id
+        stored_key = uow.idempotency_keys.get(f"user:{user_id}", "key-1")
+        assert (stored_key.resource, stored_key.resource_id) == ("appointment", appointment.id)
+        assert uow.idempotency_keys.get(f"user:{user_id + 1}", "key-1") is None
 
 
 @pytest.mark.parametrize("racers", [6])

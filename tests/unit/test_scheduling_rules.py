@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import (
     RESCHEDULED,
@@ -24,7 +25,7 @@ from healthcare.domain.errors import (
     InvalidInput,
     TooShortNotice,
 )
-from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
+from healthcare.domain.idempotency import Claim, fingerprint, require_key
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from healthcare.domain.slots import free_slots
 from healthcare.domain.time import Interval
@@ -137,19 +138,26 @@ def test_a_fingerprint_compares_instants_not_their_offsets() -> None:
 
 
 def test_a_key_replays_only_its_own_request() -> None:
-    record = IdempotencyRecord(1, "k", "abc", 42, NOW)
-    assert record.replay("abc") == 42
+    record = Claim("user:1", "k", "abc", "appointment").record(42, NOW)
+    assert record.replay(Claim("user:1", "k", "abc", "appointment")) == 42
     with pytest.raises(IdempotencyKeyReused):
-        record.replay("abd")
+        record.replay(Claim("user:1", "k", "abd", "appointment"))
+    with pytest.raises(IdempotencyKeyReused):  # the same request, to create something else
+        record.replay(Claim("user:1", "k", "abc", "hold"))
 
 
 def test_a_blocked_periods_reason_is_for_the_doctor_and_admins() -> None:
     away = AvailabilityException(3, at(13), at(15), "Personal")
     doctor = Actor(user_id=5, role=Role.DOCTOR, doctor_id=3)
     stranger = Actor(user_id=6, role=Role.DOCTOR, doctor_id=4)
-    assert away.seen_by(doctor).reason == "Personal"
-    assert away.seen_by(Actor.system()).reason == "Personal"
-    assert away.seen_by(stranger).reason is None and away.reason == "Personal"
+    patient = Actor(user_id=7, role=Role.PATIENT, patient_id=3)
+    shown = {
+        who: Scope.of(actor).sees_blocked_reason(away.doctor_id)
+        for who, actor in [
+            ("doctor", doctor), ("clinic", Actor.system()), ("stranger", stranger), ("patient", patient)
+        ]
+    }
+    assert shown == {"doctor": True, "clinic": True, "stranger": False, "patient": False}
 
 
 def test_an_occurrence_never_exists_before_the_rule_is_valid() -> None:

@@ -259,10 +259,10 @@ class CalendarRepository(Protocol):
 
 class IdempotencyKeyRepository(Protocol):
     def add(self, record: IdempotencyRecord) -> IdempotencyRecord:
-        """Raises ``IdempotencyKeyTaken`` when the user already stored that key."""
+        """Raises ``IdempotencyKeyTaken`` when the owner already stored that key."""
         ...
 
-    def get(self, user_id: int, key: str) -> IdempotencyRecord | None: ...
+    def get(self, owner: str, key: str) -> IdempotencyRecord | None: ...
 
 
 class MedicalRecordRepository(Protocol):

@@ -310,17 +310,15 @@ class InMemoryIdempotencyKeyRepository(_Repository[IdempotencyRecord]):
     table_name = "idempotency_keys"
 
     def _check(self, entity: IdempotencyRecord) -> None:
-        if self._find(entity.user_id, entity.key) is not None:
+        if self._find(entity.owner, entity.key) is not None:
             raise IdempotencyKeyTaken()
 
-    def get(self, user_id: int, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
-        found = self._find(user_id, key)
+    def get(self, owner: str, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
+        found = self._find(owner, key)
         return copy.deepcopy(found) if found is not None else None
 
-    def _find(self, user_id: int, key: str) -> IdempotencyRecord | None:
-        return next(
-            (r for r in self._rows.values() if r.user_id == user_id and r.key == key), None
-        )
+    def _find(self, owner: str, key: str) -> IdempotencyRecord | None:
+        return next((r for r in self._rows.values() if r.owner == owner and r.key == key), None)
 
 
 class InMemoryMedicalRecordRepository(_Repository[MedicalRecord]):

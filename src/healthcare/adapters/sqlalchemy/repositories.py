@@ -483,10 +483,10 @@ def unless_present(table: Any, key: list[Any], returning: Any = None) -> dict[st
 
 
 ADD_IDEMPOTENCY_KEY = unless_present(
-    IDEMPOTENCY_KEYS, [IDEMPOTENCY_KEYS.c.user_id, IDEMPOTENCY_KEYS.c.key], IDEMPOTENCY_KEYS.c.id
+    IDEMPOTENCY_KEYS, [IDEMPOTENCY_KEYS.c.owner, IDEMPOTENCY_KEYS.c.key], IDEMPOTENCY_KEYS.c.id
 )
 IDEMPOTENCY_KEY = select(*IDEMPOTENCY_KEYS.columns).where(
-    IDEMPOTENCY_KEYS.c.user_id == bindparam("user_id"), IDEMPOTENCY_KEYS.c.key == bindparam("key")
+    IDEMPOTENCY_KEYS.c.owner == bindparam("owner"), IDEMPOTENCY_KEYS.c.key == bindparam("key")
 )
 
 
@@ -503,8 +503,8 @@ class SqlAlchemyIdempotencyKeyRepository(_Repository[IdempotencyRecord]):
         record.id = stored_id
         return record
 
-    def get(self, user_id: int, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
-        return self._first(IDEMPOTENCY_KEY, {"user_id": user_id, "key": key})
+    def get(self, owner: str, key: str) -> IdempotencyRecord | None:  # type: ignore[override]
+        return self._first(IDEMPOTENCY_KEY, {"owner": owner, "key": key})
 
 
 RECORD_BY_APPOINTMENT = select(*RECORDS.columns).where(

@@ -295,31 +295,36 @@ class AvailabilityExceptionRow(EntityRow[AvailabilityException]):
 
 
 class IdempotencyKeyRow(EntityRow[IdempotencyRecord]):
+    """No foreign key: a key names what it created by kind and id, whatever the kind."""
+
     __tablename__ = "idempotency_keys"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"))
+    resource: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[int]
     created_at: Mapped[datetime]
 
     @classmethod
     def values_of(cls, record: IdempotencyRecord) -> dict[str, Any]:
         return {
-            "user_id": record.user_id,
+            "owner": record.owner,
             "key": record.key,
             "fingerprint": record.fingerprint,
-            "appointment_id": record.appointment_id,
+            "resource": record.resource,
+            "resource_id": record.resource_id,
             "created_at": record.created_at,
         }
 
     def to_domain(self) -> IdempotencyRecord:
         return IdempotencyRecord(
             id=self.id,
-            user_id=self.user_id,
+            owner=self.owner,
             key=self.key,
             fingerprint=self.fingerprint,
-            appointment_id=self.appointment_id,
+            resource=self.resource,
+            resource_id=self.resource_id,
             created_at=self.created_at,
         )
 

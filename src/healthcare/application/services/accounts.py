@@ -25,6 +25,7 @@ from healthcare.application.services.base import Service, found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
+from healthcare.domain.idempotency import SIGN_UP, claim
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import (
     AuthenticationFailed,
@@ -100,25 +101,47 @@ class AccountService(Service):
 
     # -- sign-up and sign-in ---------------------------------------------------------------
 
-    def register_patient(self, command: RegisterPatient) -> Account:
+    def register_patient(
+        self, command: RegisterPatient, idempotency_key: str | None = None
+    ) -> Account:
+        """Sign up a patient. With an idempotency key, a retry of the same sign-up (the same
+        fields, and the same password, checked against the stored hash) answers the account
+        the first one made; the password itself is never part of the stored fingerprint."""
         check_password_strength(command.password)
+        fields = {name: value for name, value in vars(command).items() if name != "password"}
+        fields["email"] = command.email.strip().lower()
+        request = claim(SIGN_UP, idempotency_key, "account", **fields)
+        return self.creating_once(
+            request,
+            lambda uow: self._register(uow, command),
+            lambda uow, user_id: self._signed_up(uow, user_id, command.password),
+            id_of=lambda account: account.user.id,  # type: ignore[return-value]
+        )
+
+    def _register(self, uow: UnitOfWork, command: RegisterPatient) -> Account:
         now = self.clock.now()
-        with self.uow_factory() as uow:
-            user = self._add_user(uow, command.email, command.password, Role.PATIENT, now)
-            patient = Patient(
-                user_id=user.id,  # type: ignore[arg-type]
-                name=command.name,
-                email=user.email,
-                phone=command.phone,
-                insurance_id=command.insurance_id,
-                date_of_birth=command.date_of_birth,
-            )
-            patient.validate(today=now.date())
-            patient = uow.patients.add(patient)
-            actor = Actor(user.id, Role.PATIENT, patient_id=patient.id)
-            self.audit(uow, actor, Action.CREATE, Resource.PATIENT, [(patient.id, patient.id)])
-            uow.commit()
+        user = self._add_user(uow, command.email, command.password, Role.PATIENT, now)
+        patient = Patient(
+            user_id=user.id,  # type: ignore[arg-type]
+            name=command.name,
+            email=user.email,
+            phone=command.phone,
+            insurance_id=command.insurance_id,
+            date_of_birth=command.date_of_birth,
+        )
+        patient.validate(today=now.date())
+        patient = uow.patients.add(patient)
+        actor = Actor(user.id, Role.PATIENT, patient_id=patient.id)
+        self.audit(uow, actor, Action.CREATE, Resource.PATIENT, [(patient.id, patient.id)])
         return Account(user=user, patient=patient)
+
+    def _signed_up(self, uow: UnitOfWork, user_id: int, password: str) -> Account:
+        """The account an earlier sign-up under the key made, to whoever knows its password;
+        to anyone else the address is simply taken."""
+        user = uow.users.get(user_id)
+        if user is None or not self.hasher.verify(user.password_hash, password):
+            raise DuplicateEmail()
+        return Account(user=user, patient=uow.patients.get_by_user(user_id))
 
     def authenticate(self, email: str, password: str, address: str = LOCAL_ADDRESS) -> User:
         """The user with these credentials, signing in from client ``address``.

@@ -22,8 +22,8 @@ from healthcare.domain.appointments import (
 )
 from healthcare.domain.calendar import local_day
 from healthcare.domain.doctors import Doctor
-from healthcare.domain.errors import Conflict, InvalidInput
-from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
+from healthcare.domain.errors import InvalidInput
+from healthcare.domain.idempotency import claim, owner_of
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from healthcare.domain.time import Interval, zone
 
@@ -47,74 +47,43 @@ class AppointmentService(Service):
         the first one booked, and books nothing new."""
         require_initial_status(command.status)
         patient_id = who_is_booked_for(actor, command.patient_id)
-        # Keys are per user; the clinic's own batch jobs (no user) do not retry through HTTP.
-        key = require_key(idempotency_key) if idempotency_key is not None else None
-        key = key if actor.user_id is not None else None
-        request = fingerprint(
-            doctor=command.doctor_id, start=command.start, patient=patient_id, reason=command.reason
+        request = claim(
+            owner_of(actor.user_id),
+            idempotency_key,
+            "appointment",
+            doctor=command.doctor_id,
+            start=command.start,
+            patient=patient_id,
+            reason=command.reason,
         )
-        try:
-            return self.retrying(lambda: self._book(actor, command, patient_id, key, request))
-        except Conflict:
-            # A racing retry with the same key lost to the first request (its slot or its
-            # key is taken): answer with what the first one booked.
-            replayed = self._replay(actor, key, request) if key is not None else None
-            if replayed is None:
-                raise
-            return replayed
+        return self.creating_once(
+            request,
+            lambda uow: self._book(uow, actor, command, patient_id),
+            lambda uow, appointment_id: self._visible(uow, actor, appointment_id),
+        )
 
     def _book(
-        self,
-        actor: Actor,
-        command: BookAppointment,
-        patient_id: int,
-        key: str | None,
-        request: str,
+        self, uow: UnitOfWork, actor: Actor, command: BookAppointment, patient_id: int
     ) -> Appointment:
         now = self.clock.now()
-        with self.uow_factory() as uow:
-            if key is not None:
-                earlier = uow.idempotency_keys.get(actor.user_id, key)  # type: ignore[arg-type]
-                if earlier is not None:
-                    return self._visible(uow, actor, earlier.replay(request))
-            doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
-            if patient_id != actor.patient_id:  # one's own profile was found with the token
-                found(uow.patients.get(patient_id), "Patient")
-            slot = slot_for(command.start, doctor.appointment_minutes)
-            policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=None)
-            # The storage refuses a slot the doctor (with the buffer) or the patient is busy in.
-            appointment = uow.appointments.add(
-                Appointment(
-                    patient_id=patient_id,
-                    doctor_id=doctor.id,  # type: ignore[arg-type]
-                    start=slot.start,
-                    end=slot.end,
-                    blocked_until=slot.end + policy.buffer,
-                    reason=command.reason,
-                    created_at=now,
-                    updated_at=now,
-                )
+        doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
+        if patient_id != actor.patient_id:  # one's own profile was found with the token
+            found(uow.patients.get(patient_id), "Patient")
+        slot = slot_for(command.start, doctor.appointment_minutes)
+        policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=None)
+        # The storage refuses a slot the doctor (with the buffer) or the patient is busy in.
+        return uow.appointments.add(
+            Appointment(
+                patient_id=patient_id,
+                doctor_id=doctor.id,  # type: ignore[arg-type]
+                start=slot.start,
+                end=slot.end,
+                blocked_until=slot.end + policy.buffer,
+                reason=command.reason,
+                created_at=now,
+                updated_at=now,
             )
-            if key is not None:
-                uow.idempotency_keys.add(
-                    IdempotencyRecord(
-                        user_id=actor.user_id,  # type: ignore[arg-type]
-                        key=key,
-                        fingerprint=request,
-                        appointment_id=appointment.id,  # type: ignore[arg-type]
-                        created_at=now,
-                    )
-                )
-            uow.commit()
-        return appointment
-
-    def _replay(self, actor: Actor, key: str, request: str) -> Appointment | None:
-        """What the key booked, in a fresh transaction (it sees the winner's commit)."""
-        with self.uow_factory() as uow:
-            earlier = uow.idempotency_keys.get(actor.user_id, key)  # type: ignore[arg-type]
-            if earlier is None:
-                return None
-            return self._visible(uow, actor, earlier.replay(request))
+        )
 
     def get(self, actor: Actor, appointment_id: int) -> View:
         return found(self.reads.appointment(Scope.of(actor), appointment_id), "Appointment")

@@ -12,9 +12,12 @@ from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.doctors import Doctor
-from healthcare.domain.errors import InvalidInput, NotFound, PermissionDenied
+from healthcare.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from healthcare.domain.idempotency import Claim
 
 T = TypeVar("T")
+#: A created entity: it has an id once stored.
+E = TypeVar("E")
 
 
 class Service:
@@ -53,6 +56,45 @@ class Service:
             except TransactionAborted:
                 continue
         return use_case()  # the last attempt's abort reaches the caller: a 503
+
+    def creating_once(
+        self,
+        claim: Claim | None,
+        create: Callable[[UnitOfWork], E],
+        load: Callable[[UnitOfWork, int], E],
+        id_of: Callable[[E], int] = lambda made: made.id,  # type: ignore[attr-defined]
+    ) -> E:
+        """Run ``create`` in a unit of work and commit; with a ``claim`` on an idempotency key,
+        at most once per key: a retry of the same request answers ``load``'s reading of what
+        the first one created (the id ``id_of`` gave), and creates nothing new.
+
+        The key is stored in the creation's transaction. Racing retries: the loser's creation
+        or key insert fails (a Conflict), and it answers with what the winner created, read in
+        a new transaction. A refused creation stores no key.
+        """
+
+        def attempt() -> E:
+            with self.uow_factory() as uow:
+                if claim is not None:
+                    earlier = uow.idempotency_keys.get(claim.owner, claim.key)
+                    if earlier is not None:
+                        return load(uow, earlier.replay(claim))
+                made = create(uow)
+                if claim is not None:
+                    uow.idempotency_keys.add(claim.record(id_of(made), self.clock.now()))
+                uow.commit()
+            return made
+
+        try:
+            return self.retrying(attempt)
+        except Conflict:
+            if claim is None:
+                raise
+            with self.uow_factory() as uow:
+                earlier = uow.idempotency_keys.get(claim.owner, claim.key)
+                if earlier is None:
+                    raise
+                return load(uow, earlier.replay(claim))
 
     def audit(
         self,

@@ -15,38 +15,53 @@ from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
 from healthcare.domain.errors import NotFound, PermissionDenied, RecordAlreadyExists
+from healthcare.domain.idempotency import claim, owner_of
 from healthcare.domain.records import MedicalRecord
 
 RECORD = Resource.MEDICAL_RECORD
 
 
 class MedicalRecordService(Service):
-    def create(self, actor: Actor, command: WriteMedicalRecord) -> MedicalRecord:
-        now = self.clock.now()
+    def create(
+        self, actor: Actor, command: WriteMedicalRecord, idempotency_key: str | None = None
+    ) -> MedicalRecord:
+        """Write an appointment's record; with an idempotency key, a retry of the same request
+        answers the record the first one wrote."""
+        request = claim(
+            owner_of(actor.user_id),
+            idempotency_key,
+            "medical_record",
+            **vars(command),
+        )
         try:
-            with self.uow_factory() as uow:
-                if not actor.is_doctor:
-                    raise PermissionDenied("Only the appointment's doctor writes its record.")
-                appointment = uow.appointments.get(command.appointment_id)
-                if appointment is None or not appointment.visible_to(actor):
-                    raise not_found("Appointment")
-                record = MedicalRecord.write_for(
-                    appointment,
-                    actor,
-                    now,
-                    diagnosis=command.diagnosis,
-                    treatment=command.treatment,
-                    notes=command.notes,
-                    patient_id=command.patient_id,
-                )
-                if uow.records.get_by_appointment(command.appointment_id) is not None:
-                    raise RecordAlreadyExists()
-                record = uow.records.add(record)
-                self.audit(uow, actor, Action.CREATE, RECORD, [(record.id, record.patient_id)])
-                uow.commit()
+            return self.creating_once(
+                request,
+                lambda uow: self._write(uow, actor, command),
+                lambda uow, record_id: self._visible(uow, actor, record_id),
+            )
         except (NotFound, PermissionDenied):
             self.audit_denied(actor, Action.CREATE, RECORD, None, command.patient_id)
             raise
+
+    def _write(self, uow: UnitOfWork, actor: Actor, command: WriteMedicalRecord) -> MedicalRecord:
+        if not actor.is_doctor:
+            raise PermissionDenied("Only the appointment's doctor writes its record.")
+        appointment = uow.appointments.get(command.appointment_id)
+        if appointment is None or not appointment.visible_to(actor):
+            raise not_found("Appointment")
+        record = MedicalRecord.write_for(
+            appointment,
+            actor,
+            self.clock.now(),
+            diagnosis=command.diagnosis,
+            treatment=command.treatment,
+            notes=command.notes,
+            patient_id=command.patient_id,
+        )
+        if uow.records.get_by_appointment(command.appointment_id) is not None:
+            raise RecordAlreadyExists()
+        record = uow.records.add(record)
+        self.audit(uow, actor, Action.CREATE, RECORD, [(record.id, record.patient_id)])
         return record
 
     def get(self, actor: Actor, record_id: int) -> View:

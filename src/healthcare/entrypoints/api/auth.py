@@ -10,8 +10,8 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 
 from healthcare.application.commands import RegisterPatient
-from healthcare.application.services import AccountService
 from healthcare.application.read_model import account_view, user_view
+from healthcare.application.services import AccountService
 from healthcare.application.services.accounts import family_key, token_key
 from healthcare.domain.errors import AuthenticationFailed
 from healthcare.entrypoints.api.encoding import answer
@@ -25,6 +25,7 @@ from healthcare.entrypoints.api.schemas.auth import (
     RegisterIn,
     TokensOut,
 )
+from healthcare.entrypoints.api.schemas.common import IdempotencyHeaders
 from healthcare.entrypoints.api.security import (
     FAMILY_CLAIM,
     ROLE_CLAIM,
@@ -127,15 +128,20 @@ class Logout(MethodView):
 @blp.route("/register/")
 class Register(MethodView):
     @blp.doc(security=PUBLIC)
+    @blp.arguments(IdempotencyHeaders, location="headers")
     @blp.arguments(RegisterIn)
     @blp.response(201, AccountOut)
     @documents(blp, 409)
     @inject
     def post(
-        self, body: dict[str, Any], accounts: AccountService = Provide["account_service"]
+        self,
+        headers: dict[str, Any],
+        body: dict[str, Any],
+        accounts: AccountService = Provide["account_service"],
     ) -> Response:
-        """Sign up as a patient: a patient user and their profile"""
-        account = accounts.register_patient(RegisterPatient(**body))
+        """Sign up as a patient: a patient user and their profile; an Idempotency-Key makes
+        retries safe"""
+        account = accounts.register_patient(RegisterPatient(**body), headers.get("idempotency_key"))
         return answer(account_view(account.user, account.doctor, account.patient), 201)
 
 

@@ -20,6 +20,7 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
+from healthcare.entrypoints.api.schemas.common import IdempotencyHeaders
 from healthcare.entrypoints.api.schemas.records import (
     MedicalRecordIn,
     MedicalRecordOut,
@@ -48,15 +49,22 @@ class MedicalRecords(MethodView):
         return paginated(records.list(current_actor(), page, RecordFilter(**args)))
 
     @roles("doctor")
+    @blp.arguments(IdempotencyHeaders, location="headers")
     @blp.arguments(MedicalRecordIn)
     @blp.response(201, MedicalRecordOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
     def post(
-        self, body: dict[str, Any], records: MedicalRecordService = Provide[SERVICE]
+        self,
+        headers: dict[str, Any],
+        body: dict[str, Any],
+        records: MedicalRecordService = Provide[SERVICE],
     ) -> Response:
-        """Write the record of an appointment (its doctor; one per appointment)"""
-        written = records.create(current_actor(), WriteMedicalRecord(**body))
+        """Write the record of an appointment (its doctor; one per appointment); an
+        Idempotency-Key makes retries safe"""
+        written = records.create(
+            current_actor(), WriteMedicalRecord(**body), headers.get("idempotency_key")
+        )
         return answer(record_view(written), 201)
 
 

@@ -29,9 +29,10 @@ class IdempotencyHeaders(ma.Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
         metadata={
-            "description": "Up to 255 printable ASCII characters. A retry with the same key and "
-            "body returns the original appointment (201) and books nothing new; the same key "
-            "with another body is 422."
+            "description": "A key of your own choosing (a UUID), up to 255 printable ASCII "
+            "characters, to retry safely: after a timeout, a dropped connection or a 503, send "
+            "the same request with the same key. A retry answers what the first request "
+            "created (201) and creates nothing new; the same key with another body is 422."
         },
     )
 
