@@ -39,6 +39,7 @@ blp = resource("doctors", "/api/doctors", "Doctor profiles and their bookable sl
 @blp.route("/")
 class Doctors(MethodView):
     @signed_in
+    @blp.doc(operationId="listDoctors")
     @blp.arguments(DoctorQuery, location="query")
     @blp.response(200, DoctorOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -49,7 +50,11 @@ class Doctors(MethodView):
         return paginated(doctors.list(current_actor(), page, args.get("specialization")))
 
     @roles("admin")
-    @blp.arguments(DoctorIn)
+    @blp.doc(operationId="createDoctor")
+    @blp.arguments(
+        DoctorIn,
+        example={"user": 2, "name": "Dr. Smith", "specialization": "Cardiology"},
+    )
     @blp.response(201, DoctorOut)
     @documents(blp, 401, 403, 409)
     @inject
@@ -63,6 +68,7 @@ class Doctors(MethodView):
 @blp.route("/<id:doctor_id>/")
 class DoctorItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getDoctor")
     @blp.response(200, DoctorOut)
     @documents(blp, 401, 404)
     @inject
@@ -71,7 +77,8 @@ class DoctorItem(MethodView):
         return doctors.get(current_actor(), doctor_id)
 
     @roles("admin")
-    @blp.arguments(DoctorPatch)
+    @blp.doc(operationId="updateDoctor")
+    @blp.arguments(DoctorPatch, example={"appointment_minutes": 20, "timezone": "Europe/Berlin"})
     @blp.response(200, DoctorOut)
     @documents(blp, 401, 403, 404)
     @inject
@@ -85,6 +92,7 @@ class DoctorItem(MethodView):
         return doctors.update(current_actor(), doctor_id, UpdateDoctor(**body))
 
     @roles("admin")
+    @blp.doc(operationId="deleteDoctor")
     @blp.response(204)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -99,6 +107,7 @@ class DoctorItem(MethodView):
 @blp.route("/<id:doctor_id>/slots/")
 class DoctorSlots(MethodView):
     @signed_in
+    @blp.doc(operationId="listDoctorSlots")
     @blp.arguments(SlotQuery, location="query")
     @blp.response(200, SlotOut(many=True))
     @documents(blp, 401, 404)
@@ -122,6 +131,7 @@ def _policy_body(
 @blp.route("/<id:doctor_id>/policy/")
 class DoctorPolicy(MethodView):
     @signed_in
+    @blp.doc(operationId="getDoctorPolicy")
     @blp.response(200, PolicyOut)
     @documents(blp, 401, 404)
     @inject
@@ -132,7 +142,8 @@ class DoctorPolicy(MethodView):
         return _policy_body(doctor_id, calendar.policy_of(current_actor(), doctor_id))
 
     @roles("admin")
-    @blp.arguments(PolicyPatch)
+    @blp.doc(operationId="updateDoctorPolicy")
+    @blp.arguments(PolicyPatch, example={"min_notice_minutes": 240, "max_per_day": 12})
     @blp.response(200, PolicyOut)
     @documents(blp, 401, 403, 404)
     @inject

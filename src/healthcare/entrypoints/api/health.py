@@ -18,7 +18,7 @@ blp = resource("health", "/", "Liveness and readiness probes.")
 
 @blp.route("/healthz")
 class Live(MethodView):
-    @blp.doc(security=PUBLIC)
+    @blp.doc(operationId="checkLiveness", security=PUBLIC)
     @blp.response(200, HealthOut)
     def get(self) -> dict[str, str]:
         """The process is up"""
@@ -27,7 +27,7 @@ class Live(MethodView):
 
 @blp.route("/readyz")
 class Ready(MethodView):
-    @blp.doc(security=PUBLIC)
+    @blp.doc(operationId="checkReadiness", security=PUBLIC)
     @blp.response(200, HealthOut)
     @documents(blp, 503)
     @inject
