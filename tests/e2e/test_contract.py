@@ -164,6 +164,22 @@ def test_blank_names_and_appointment_lengths_out_of_range_are_refused(clinic: Cl
     assert [d["appointment_minutes"] for d in lengths] == [5, 480]
 
 
+def test_a_whole_number_may_be_written_with_a_zero_fraction_as_json_schema_allows(
+    clinic: Clinic,
+) -> None:
+    path = f"/api/doctors/{clinic.doctor.doctor_id}/"
+    assert expect(clinic.admin.patch(path, {"appointment_minutes": 20.0}), 200)[
+        "appointment_minutes"
+    ] == 20
+    for not_whole in (20.5, "20", True):
+        refused = expect(clinic.admin.patch(path, {"appointment_minutes": not_whole}), 422)
+        assert list(refused["errors"]) == ["appointment_minutes"]
+    booking = {"doctor": float(clinic.doctor.doctor_id), "datetime": "2030-01-08T10:00:00Z"}
+    assert expect(clinic.other_patient.post("/api/appointments/", booking), 201)["doctor"] == (
+        clinic.doctor.doctor_id
+    )
+
+
 # -- item 11: errors are keyed by field, whoever refused ------------------------------------
 
 

@@ -1,5 +1,8 @@
 """The API description and its two readers, Swagger UI and ReDoc, served with no internet access.
 
+``HealthcareApi`` is flask-smorest's Api with this API's error schema and the schema-wide rules
+marshmallow fields cannot document (``SchemaRules``).
+
 The readers' JavaScript and CSS come from the ``openapi-ui-bundles`` package and are served by
 this app; the pages name no CDN.
 """
@@ -25,16 +28,19 @@ BEARER = "bearerAuth"
 DESCRIPTION = """Appointment scheduling for clinics. Sign in at `/api/auth/jwt/token/` and send
 `Authorization: Bearer <access>`.
 
-Every error answers `{"code", "status", "message", "errors"?}` (the `Error` schema). `errors`
-maps each field's wire name to its messages, whether the field broke what this document says
-(422 before anything is read or written) or a rule the document cannot express. Those rules
-answer 422 too: a time in the past or not on a doctor's hours, an end before its start, a date of
-birth in the future, an admin booking without naming the patient, `cancellation_reason` without
-cancelling, hours shorter than one appointment of that doctor. A request for something that
-conflicts with what is stored (a slot taken, an overlap, a refused transition) is 409.
+Every error answers `{"code", "status", "message", "errors"?}` (the `ErrorOut` schema), with
+`errors` keyed by field name. A request that breaks this document is 422 before anything is read
+or written. Some rules cannot be said in OpenAPI and also answer 422 in the same shape: a time in
+the past or outside the doctor's availability, a blocked period already over, an end before its
+start (`valid_until` before `valid_from`), a window longer than 24 hours, hours or a window
+shorter than one appointment of that doctor, a slot search over 31 days, a date of birth in the
+future, an admin booking without naming the patient, `cancellation_reason` without cancelling,
+a record's `patient` other than the appointment's, a `user` that is not a user of the profile's
+role, an unknown IANA time zone, deactivating your own account. A request that conflicts with what is
+stored (a slot taken, an overlap, a refused transition, a duplicate) is 409.
 
-Times are RFC 3339 with `Z` or an offset, at most 6 fractional digits, answered in UTC with `Z`.
-A `PATCH` names at least one field."""
+Times are RFC 3339 with `Z` or an offset and at most 6 fractional digits, answered in UTC with
+`Z`. A `PATCH` names at least one field."""
 
 
 def openapi_config(title: str, version: str) -> dict[str, Any]:

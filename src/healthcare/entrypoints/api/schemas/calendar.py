@@ -12,6 +12,7 @@ from healthcare.entrypoints.api.schemas.fields import (
     QueryId,
     Text,
     UtcDateTime,
+    Whole,
 )
 
 
@@ -58,7 +59,7 @@ class RuleOut(Out):
 
 
 class RulePatch(Patch):
-    weekday = fields.Integer(strict=True, validate=validate.Range(min=0, max=6), metadata=WEEKDAY)
+    weekday = Whole(validate=validate.Range(min=0, max=6), metadata=WEEKDAY)
     start_time = LocalTime()
     end_time = LocalTime()
     valid_from = Day()
@@ -68,9 +69,7 @@ class RulePatch(Patch):
 class RuleIn(RulePatch):
     #: Omitted by a doctor: their own profile.
     doctor_id = Id(data_key="doctor")
-    weekday = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=0, max=6), metadata=WEEKDAY
-    )
+    weekday = Whole(required=True, validate=validate.Range(min=0, max=6), metadata=WEEKDAY)
     start_time = LocalTime(required=True)
     end_time = LocalTime(required=True)
     valid_from = Day(metadata={"description": "Omitted: today, in the doctor's zone."})

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from healthcare.domain.doctors import MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES
 from healthcare.domain.policy import LIMITS
 from healthcare.entrypoints.api.schemas.common import ListQuery, Out, Patch
-from healthcare.entrypoints.api.schemas.fields import Id, Name, Text, UtcDateTime
+from healthcare.entrypoints.api.schemas.fields import Id, Name, Text, UtcDateTime, Whole
 
 
 class DoctorQuery(ListQuery):
@@ -32,9 +32,8 @@ class DoctorOut(Out):
     timezone = fields.String(metadata={"description": "An IANA time zone name."})
 
 
-def _minutes() -> fields.Integer:
-    return fields.Integer(
-        strict=True,
+def _minutes() -> Whole:
+    return Whole(
         validate=validate.Range(min=MIN_APPOINTMENT_MINUTES, max=MAX_APPOINTMENT_MINUTES),
         metadata={"description": "How long one appointment lasts; default 30."},
     )
@@ -89,24 +88,25 @@ class SlotOut(Out):
     timezone = fields.String()
 
 
-def _policy_field(name: str, *, nullable: bool = True, **options: Any) -> fields.Integer:
+def _policy_field(
+    name: str, *, nullable: bool = True, kind: type[fields.Integer] = fields.Integer
+) -> fields.Integer:
     """A policy field documented and bounded by ``domain.policy.LIMITS``."""
     limit = LIMITS[name]
-    return fields.Integer(
+    return kind(
         allow_none=nullable,
         validate=validate.Range(min=limit.low, max=limit.high),
         metadata={"description": limit.description},
-        **options,
     )
 
 
 class PolicyPatch(Patch):
     """Set a doctor's own value, or null to go back to the clinic's default."""
 
-    min_notice_minutes = _policy_field("min_notice_minutes", strict=True)
-    horizon_days = _policy_field("horizon_days", strict=True)
-    buffer_minutes = _policy_field("buffer_minutes", strict=True)
-    max_per_day = _policy_field("max_per_day", strict=True)
+    min_notice_minutes = _policy_field("min_notice_minutes", kind=Whole)
+    horizon_days = _policy_field("horizon_days", kind=Whole)
+    buffer_minutes = _policy_field("buffer_minutes", kind=Whole)
+    max_per_day = _policy_field("max_per_day", kind=Whole)
 
 
 class PolicyChoicesOut(Out):
