@@ -42,7 +42,6 @@ class Out(ma.Schema):
         field_obj.required = True
 
 
-#: What ``errors`` holds, said once for the document and the error handler.
 ERRORS_DESCRIPTION = (
     "What was wrong, by field: each field's wire name (or `Idempotency-Key` for that header) "
     "maps to its messages. Input the document already rules out and rules it cannot express "

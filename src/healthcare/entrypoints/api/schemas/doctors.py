@@ -32,15 +32,14 @@ class DoctorOut(Out):
     timezone = fields.String(metadata={"description": "An IANA time zone name."})
 
 
-def _minutes() -> Whole:
-    return Whole(
+class DoctorPatch(Patch):
+    name = Name()
+    specialization = Name()
+    appointment_minutes = Whole(
         validate=validate.Range(min=MIN_APPOINTMENT_MINUTES, max=MAX_APPOINTMENT_MINUTES),
         metadata={"description": "How long one appointment lasts; default 30."},
     )
-
-
-def _timezone() -> Text:
-    return Text(
+    timezone = Text(
         validate.Length(max=64),
         metadata={
             "description": "An IANA time zone name the server knows, such as Europe/Berlin; "
@@ -48,13 +47,6 @@ def _timezone() -> Text:
             "pattern": TIME_ZONE_PATTERN,
         },
     )
-
-
-class DoctorPatch(Patch):
-    name = Name()
-    specialization = Name()
-    appointment_minutes = _minutes()
-    timezone = _timezone()
 
 
 class DoctorIn(DoctorPatch):
