@@ -21,7 +21,6 @@ import limits
 from dependency_injector import containers, providers
 from flask import Flask
 from flask_jwt_extended import JWTManager
-from flask_smorest import Api
 from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -65,7 +64,7 @@ from healthcare.entrypoints.api.bodies import BoundedRequest
 from healthcare.entrypoints.api.encoding import FastJsonProvider
 from healthcare.entrypoints.api.errors import register_error_handlers
 from healthcare.entrypoints.api.observability import init_request_ids
-from healthcare.entrypoints.api.openapi import assets, openapi_config
+from healthcare.entrypoints.api.openapi import HealthcareApi, assets, openapi_config
 from healthcare.entrypoints.api.routing import IdConverter, id_converter_schema
 from healthcare.entrypoints.api.security import configure_jwt
 from healthcare.entrypoints.cli import Composition
@@ -251,7 +250,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.url_map.converters["id"] = IdConverter
 
     init_request_ids(app)
-    api = Api(app)
+    api = HealthcareApi(app)
     api.register_converter(IdConverter, id_converter_schema)
     register_error_handlers(app)  # after Api(): replaces flask-smorest's HTTP error handler
     configure_jwt(app, JWTManager(app))

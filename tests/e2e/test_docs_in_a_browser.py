@@ -133,8 +133,22 @@ def test_swagger_ui_renders_the_operations_offline(server: str, tmp_path: Path) 
         assert f'data-path="{path}"' in dom, path
 
 
-def test_redoc_renders_the_operations_offline(server: str, tmp_path: Path) -> None:
+#: Values of the document's request examples (sign-in, the seed's doctor, the booking).
+EXAMPLE_VALUES = ("pat@example.com", "Dr. Smith", "2031-04-03T10:30:00Z")
+
+
+def test_redoc_renders_the_operations_and_their_examples_offline(
+    server: str, tmp_path: Path
+) -> None:
     dom = _rendered_dom(f"{server}/api/redoc/", tmp_path)
     assert "Book an appointment inside the doctor" in dom  # an operation summary
     for path in OPERATIONS:
         assert path in dom, path
+    for value in EXAMPLE_VALUES:  # the request samples are the examples, not pattern noise
+        assert value in dom, value
+
+
+def test_swagger_ui_shows_an_operations_request_example(server: str, tmp_path: Path) -> None:
+    dom = _rendered_dom(f"{server}/api/swagger/#/auth/getTokens", tmp_path)  # opened by its id
+    assert 'id="operations-auth-getTokens"' in dom
+    assert "pat@example.com" in dom and "patient-password-1" in dom

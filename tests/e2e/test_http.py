@@ -78,7 +78,7 @@ def test_validation_errors_name_each_field(clinic: Clinic) -> None:
         clinic.patient.post("/api/appointments/", {"datetime": "2030-01-08T10:00:00"}), 422
     )
     assert body["code"] == 422 and body["status"] == "Unprocessable Entity"
-    errors = body["errors"]["json"]
+    errors = body["errors"]
     assert "doctor" in errors and "datetime" in errors
     unknown = expect(
         clinic.patient.post(
@@ -86,7 +86,7 @@ def test_validation_errors_name_each_field(clinic: Clinic) -> None:
         ),
         422,
     )
-    assert "colour" in unknown["errors"]["json"]
+    assert "colour" in unknown["errors"]
 
 
 def test_domain_errors_keep_their_field_errors(clinic: Clinic) -> None:

@@ -39,6 +39,7 @@ SERVICE = "appointment_service"
 @blp.route("/")
 class Appointments(MethodView):
     @signed_in
+    @blp.doc(operationId="listAppointments")
     @blp.arguments(AppointmentQuery, location="query")
     @blp.response(200, AppointmentOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -51,8 +52,12 @@ class Appointments(MethodView):
         return paginated(appointments.list(current_actor(), page, AppointmentFilter(**args)))
 
     @roles("patient", "admin")
+    @blp.doc(operationId="bookAppointment")
     @blp.arguments(IdempotencyHeaders, location="headers")
-    @blp.arguments(AppointmentIn)
+    @blp.arguments(
+        AppointmentIn,
+        example={"patient": 1, "doctor": 1, "datetime": "2031-04-03T10:30:00Z", "status": "pending"},
+    )
     @blp.response(201, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -73,6 +78,7 @@ class Appointments(MethodView):
 @blp.route("/<id:appointment_id>/")
 class AppointmentItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getAppointment")
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 404)
     @inject
@@ -83,7 +89,8 @@ class AppointmentItem(MethodView):
         return answer(appointments.get(current_actor(), appointment_id))
 
     @signed_in
-    @blp.arguments(AppointmentPatch)
+    @blp.doc(operationId="updateAppointment")
+    @blp.arguments(AppointmentPatch, example={"datetime": "2031-04-03T11:00:00Z"})
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -101,6 +108,7 @@ class AppointmentItem(MethodView):
 @blp.route("/<id:appointment_id>/confirm/")
 class Confirm(MethodView):
     @signed_in
+    @blp.doc(operationId="confirmAppointment")
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -115,6 +123,7 @@ class Confirm(MethodView):
 @blp.route("/<id:appointment_id>/complete/")
 class Complete(MethodView):
     @signed_in
+    @blp.doc(operationId="completeAppointment")
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -129,6 +138,7 @@ class Complete(MethodView):
 @blp.route("/<id:appointment_id>/no-show/")
 class NoShow(MethodView):
     @signed_in
+    @blp.doc(operationId="markAppointmentNoShow")
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -143,7 +153,8 @@ class NoShow(MethodView):
 @blp.route("/<id:appointment_id>/cancel/")
 class Cancel(MethodView):
     @signed_in
-    @blp.arguments(CancelIn, required=False)
+    @blp.doc(operationId="cancelAppointment")
+    @blp.arguments(CancelIn, required=False, example={"reason": "Feeling better"})
     @blp.response(200, AppointmentOut)
     @documents(blp, 401, 403, 404, 409)
     @inject

@@ -28,6 +28,7 @@ ENUMS = {"resource": Resource, "action": Action, "outcome": Outcome}
 @blp.route("/")
 class AuditEvents(MethodView):
     @roles("admin")
+    @blp.doc(operationId="listAuditEvents")
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditEventOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401, 403)

@@ -39,11 +39,20 @@ from healthcare.entrypoints.api.security import (
 
 blp = resource("auth", "/api/auth", "Sign-in with JWTs, refresh rotation, sign-out, sign-up.")
 
+#: What a refresh token looks like, for the document's examples (it signs nothing real).
+REFRESH_TOKEN_EXAMPLE = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0IiwidHlwZSI6InJlZnJlc2gifQ."
+    "c2lnbmF0dXJlLW9mLWFuLWV4YW1wbGUtb25seQ"
+)
+
 
 @blp.route("/jwt/token/")
 class Token(MethodView):
-    @blp.doc(security=PUBLIC)
-    @blp.arguments(CredentialsIn)
+    @blp.doc(operationId="getTokens", security=PUBLIC)
+    @blp.arguments(
+        CredentialsIn,
+        example={"email": "pat@example.com", "password": "patient-password-1"},
+    )
     @blp.response(200, TokensOut)
     @documents(blp, 401, 429)
     @inject
@@ -56,8 +65,11 @@ class Token(MethodView):
 
 @blp.route("/login/")
 class Login(MethodView):
-    @blp.doc(security=PUBLIC)
-    @blp.arguments(CredentialsIn)
+    @blp.doc(operationId="signIn", security=PUBLIC)
+    @blp.arguments(
+        CredentialsIn,
+        example={"email": "pat@example.com", "password": "patient-password-1"},
+    )
     @blp.response(200, LoginOut)
     @documents(blp, 401, 429)
     @inject
@@ -84,8 +96,8 @@ def _sign_in(
 
 @blp.route("/jwt/refresh/")
 class Refresh(MethodView):
-    @blp.doc(security=PUBLIC)
-    @blp.arguments(RefreshIn)
+    @blp.doc(operationId="refreshTokens", security=PUBLIC)
+    @blp.arguments(RefreshIn, example={"refresh": REFRESH_TOKEN_EXAMPLE})
     @blp.response(200, TokensOut)
     @documents(blp, 401)
     @inject
@@ -106,7 +118,8 @@ class Refresh(MethodView):
 @blp.route("/logout/")
 class Logout(MethodView):
     @signed_in
-    @blp.arguments(LogoutIn, required=False)
+    @blp.doc(operationId="signOut")
+    @blp.arguments(LogoutIn, required=False, example={"refresh": REFRESH_TOKEN_EXAMPLE})
     @blp.response(204)
     @documents(blp, 401)
     @inject
@@ -127,9 +140,17 @@ class Logout(MethodView):
 
 @blp.route("/register/")
 class Register(MethodView):
-    @blp.doc(security=PUBLIC)
+    @blp.doc(operationId="registerPatient", security=PUBLIC)
     @blp.arguments(IdempotencyHeaders, location="headers")
-    @blp.arguments(RegisterIn)
+    @blp.arguments(
+        RegisterIn,
+        example={
+            "email": "pat@example.com",
+            "password": "patient-password-1",
+            "name": "Pat Lee",
+            "phone": "+1 555 0100",
+        },
+    )
     @blp.response(201, AccountOut)
     @documents(blp, 409)
     @inject
@@ -148,6 +169,7 @@ class Register(MethodView):
 @blp.route("/me/")
 class Me(MethodView):
     @signed_in
+    @blp.doc(operationId="getMyAccount")
     @blp.response(200, AccountOut)
     @documents(blp, 401)
     @inject

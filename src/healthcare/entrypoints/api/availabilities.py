@@ -36,6 +36,7 @@ SERVICE = "availability_service"
 @blp.route("/")
 class Availabilities(MethodView):
     @signed_in
+    @blp.doc(operationId="listAvailabilities")
     @blp.arguments(AvailabilityQuery, location="query")
     @blp.response(200, AvailabilityOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -46,7 +47,11 @@ class Availabilities(MethodView):
         return paginated(windows.list(current_actor(), page, AvailabilityFilter(**args)))
 
     @roles("doctor", "admin")
-    @blp.arguments(AvailabilityIn)
+    @blp.doc(operationId="createAvailability")
+    @blp.arguments(
+        AvailabilityIn,
+        example={"start_time": "2031-04-03T09:00:00Z", "end_time": "2031-04-03T17:00:00Z"},
+    )
     @blp.response(201, AvailabilityOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -60,6 +65,7 @@ class Availabilities(MethodView):
 @blp.route("/<id:window_id>/")
 class AvailabilityItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getAvailability")
     @blp.response(200, AvailabilityOut)
     @documents(blp, 401, 404)
     @inject
@@ -68,7 +74,8 @@ class AvailabilityItem(MethodView):
         return answer(windows.get(current_actor(), window_id))
 
     @roles("doctor", "admin")
-    @blp.arguments(AvailabilityPatch)
+    @blp.doc(operationId="updateAvailability")
+    @blp.arguments(AvailabilityPatch, example={"end_time": "2031-04-03T18:00:00Z"})
     @blp.response(200, AvailabilityOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -83,6 +90,7 @@ class AvailabilityItem(MethodView):
         return answer(window_view(changed))
 
     @roles("doctor", "admin")
+    @blp.doc(operationId="deleteAvailability")
     @blp.response(204)
     @documents(blp, 401, 403, 404, 409)
     @inject

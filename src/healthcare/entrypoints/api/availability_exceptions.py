@@ -41,6 +41,7 @@ SERVICE = "calendar_service"
 @blp.route("/")
 class Exceptions(MethodView):
     @signed_in
+    @blp.doc(operationId="listAvailabilityExceptions")
     @blp.arguments(ExceptionQuery, location="query")
     @blp.response(200, ExceptionOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -51,7 +52,16 @@ class Exceptions(MethodView):
         return paginated(calendar.list_exceptions(current_actor(), page, ExceptionFilter(**args)))
 
     @roles("doctor", "admin")
-    @blp.arguments(ExceptionIn)
+    @blp.doc(operationId="createAvailabilityException")
+    @blp.arguments(
+        ExceptionIn,
+        example={
+            "doctor": 1,
+            "start_time": "2031-04-10T00:00:00Z",
+            "end_time": "2031-04-11T00:00:00Z",
+            "reason": "Holiday",
+        },
+    )
     @blp.response(201, ExceptionOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -67,6 +77,7 @@ class Exceptions(MethodView):
 @blp.route("/<id:period_id>/")
 class ExceptionItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getAvailabilityException")
     @blp.response(200, ExceptionOut)
     @documents(blp, 401, 404)
     @inject
@@ -77,6 +88,7 @@ class ExceptionItem(MethodView):
         return answer(calendar.get_exception(current_actor(), period_id))
 
     @roles("doctor", "admin")
+    @blp.doc(operationId="deleteAvailabilityException")
     @blp.response(204)
     @documents(blp, 401, 403, 404)
     @inject

@@ -41,6 +41,7 @@ SERVICE = "calendar_service"
 @blp.route("/")
 class Rules(MethodView):
     @signed_in
+    @blp.doc(operationId="listAvailabilityRules")
     @blp.arguments(RuleQuery, location="query")
     @blp.response(200, RuleOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -51,7 +52,17 @@ class Rules(MethodView):
         return paginated(calendar.list_rules(current_actor(), page, RuleFilter(**args)))
 
     @roles("doctor", "admin")
-    @blp.arguments(RuleIn)
+    @blp.doc(operationId="createAvailabilityRule")
+    @blp.arguments(
+        RuleIn,
+        example={
+            "doctor": 1,
+            "weekday": 0,
+            "start_time": "09:00",
+            "end_time": "17:00",
+            "valid_from": "2031-01-01",
+        },
+    )
     @blp.response(201, RuleOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -65,6 +76,7 @@ class Rules(MethodView):
 @blp.route("/<id:rule_id>/")
 class RuleItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getAvailabilityRule")
     @blp.response(200, RuleOut)
     @documents(blp, 401, 404)
     @inject
@@ -73,7 +85,8 @@ class RuleItem(MethodView):
         return answer(calendar.get_rule(current_actor(), rule_id))
 
     @roles("doctor", "admin")
-    @blp.arguments(RulePatch)
+    @blp.doc(operationId="updateAvailabilityRule")
+    @blp.arguments(RulePatch, example={"end_time": "16:00"})
     @blp.response(200, RuleOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -84,6 +97,7 @@ class RuleItem(MethodView):
         return answer(rule_view(calendar.update_rule(current_actor(), rule_id, UpdateRule(**body))))
 
     @roles("doctor", "admin")
+    @blp.doc(operationId="deleteAvailabilityRule")
     @blp.response(204)
     @documents(blp, 401, 403, 404, 409)
     @inject

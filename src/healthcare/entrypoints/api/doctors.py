@@ -40,6 +40,7 @@ blp = resource("doctors", "/api/doctors", "Doctor profiles and their bookable sl
 @blp.route("/")
 class Doctors(MethodView):
     @signed_in
+    @blp.doc(operationId="listDoctors")
     @blp.arguments(DoctorQuery, location="query")
     @blp.response(200, DoctorOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -50,7 +51,11 @@ class Doctors(MethodView):
         return paginated(doctors.list(current_actor(), page, args.get("specialization")))
 
     @roles("admin")
-    @blp.arguments(DoctorIn)
+    @blp.doc(operationId="createDoctor")
+    @blp.arguments(
+        DoctorIn,
+        example={"user": 2, "name": "Dr. Smith", "specialization": "Cardiology"},
+    )
     @blp.response(201, DoctorOut)
     @documents(blp, 401, 403, 409)
     @inject
@@ -64,6 +69,7 @@ class Doctors(MethodView):
 @blp.route("/<id:doctor_id>/")
 class DoctorItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getDoctor")
     @blp.response(200, DoctorOut)
     @documents(blp, 401, 404)
     @inject
@@ -72,7 +78,8 @@ class DoctorItem(MethodView):
         return answer(doctors.get(current_actor(), doctor_id))
 
     @roles("admin")
-    @blp.arguments(DoctorPatch)
+    @blp.doc(operationId="updateDoctor")
+    @blp.arguments(DoctorPatch, example={"appointment_minutes": 20, "timezone": "Europe/Berlin"})
     @blp.response(200, DoctorOut)
     @documents(blp, 401, 403, 404)
     @inject
@@ -86,6 +93,7 @@ class DoctorItem(MethodView):
         return answer(doctor_view(doctors.update(current_actor(), doctor_id, UpdateDoctor(**body))))
 
     @roles("admin")
+    @blp.doc(operationId="deleteDoctor")
     @blp.response(204)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -100,6 +108,7 @@ class DoctorItem(MethodView):
 @blp.route("/<id:doctor_id>/slots/")
 class DoctorSlots(MethodView):
     @signed_in
+    @blp.doc(operationId="listDoctorSlots")
     @blp.arguments(SlotQuery, location="query")
     @blp.response(200, SlotOut(many=True))
     @documents(blp, 401, 404)
@@ -124,6 +133,7 @@ def _policy_body(
 @blp.route("/<id:doctor_id>/policy/")
 class DoctorPolicy(MethodView):
     @signed_in
+    @blp.doc(operationId="getDoctorPolicy")
     @blp.response(200, PolicyOut)
     @documents(blp, 401, 404)
     @inject
@@ -134,7 +144,8 @@ class DoctorPolicy(MethodView):
         return answer(_policy_body(doctor_id, calendar.policy_of(current_actor(), doctor_id)))
 
     @roles("admin")
-    @blp.arguments(PolicyPatch)
+    @blp.doc(operationId="updateDoctorPolicy")
+    @blp.arguments(PolicyPatch, example={"min_notice_minutes": 240, "max_per_day": 12})
     @blp.response(200, PolicyOut)
     @documents(blp, 401, 403, 404)
     @inject

@@ -1,6 +1,9 @@
 """The one place errors become HTTP responses, all in one body shape:
 ``{"code": 404, "status": "Not Found", "message": "...", "errors": {...}}``.
 
+``errors`` is keyed by field name, whether input validation or a domain rule refused the field
+(``schemas.common.ErrorOut`` documents it).
+
 Domain errors map by category, so a new rule never needs a new mapping here. Nothing a client
 sends may reach the last-resort 500 handler; it exists so a bug still answers JSON, and logs.
 """
@@ -27,6 +30,10 @@ from healthcare.domain.errors import (
 from healthcare.entrypoints.api.bodies import BoundedRequest
 
 log = logging.getLogger(__name__)
+
+#: The message of a 422 from input validation: the request broke what the OpenAPI document
+#: says. A 422 from a rule the document cannot express says which rule instead.
+INVALID_INPUT = "The request does not match the API's description; see errors."
 
 #: Category -> status. Order matters only if a rule ever inherits from two categories.
 DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
@@ -86,7 +93,11 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int, dict[str
         log.error("HTTP %s: %s", code, error)
     data = getattr(error, "data", None) or {}
     message = data.get("message") or _message(error)
-    errors = data.get("errors") or data.get("messages")
+    errors = data.get("errors")
+    if data.get("messages"):  # webargs: input validation
+        errors = by_field(data["messages"])
+        if code == 422:
+            message = data.get("message") or INVALID_INPUT
     headers = dict(data.get("headers") or {})
     for name, value in error.get_headers():
         if name.lower() == "allow":  # keep werkzeug's Allow header on 405
@@ -95,6 +106,19 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int, dict[str
         # The rest of the body is still coming: this connection cannot carry another request.
         headers["Connection"] = "close"
     return error_response(code, message, errors, headers)
+
+
+def by_field(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs' errors without their location (``{"json": {"datetime": [...]}}``), keyed by field
+    name as a rule's are. A location's own messages (a body that is not JSON) go under
+    ``_schema``, marshmallow's key for the body as a whole."""
+    errors: dict[str, Any] = {}
+    for found in messages.values():
+        if isinstance(found, dict):
+            errors.update(found)
+        else:
+            errors.setdefault("_schema", []).extend(found)
+    return errors
 
 
 def handle_unexpected(error: Exception) -> tuple[Response, int, dict[str, str]]:

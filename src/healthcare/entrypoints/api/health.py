@@ -19,7 +19,7 @@ blp = resource("health", "/", "Liveness and readiness probes.")
 
 @blp.route("/healthz")
 class Live(MethodView):
-    @blp.doc(security=PUBLIC)
+    @blp.doc(operationId="checkLiveness", security=PUBLIC)
     @blp.response(200, HealthOut)
     def get(self) -> Response:
         """The process is up"""
@@ -28,7 +28,7 @@ class Live(MethodView):
 
 @blp.route("/readyz")
 class Ready(MethodView):
-    @blp.doc(security=PUBLIC)
+    @blp.doc(operationId="checkReadiness", security=PUBLIC)
     @blp.response(200, HealthOut)
     @documents(blp, 503)
     @inject

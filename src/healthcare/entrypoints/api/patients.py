@@ -33,6 +33,7 @@ blp = resource("patients", "/api/patients", "Patient profiles (every access is a
 @blp.route("/")
 class Patients(MethodView):
     @signed_in
+    @blp.doc(operationId="listPatients")
     @blp.arguments(ListQuery, location="query")
     @blp.response(200, PatientOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -44,7 +45,18 @@ class Patients(MethodView):
         return paginated(patients.list(current_actor(), page_request(args)))
 
     @roles("admin")
-    @blp.arguments(PatientIn)
+    @blp.doc(operationId="createPatient")
+    @blp.arguments(
+        PatientIn,
+        example={
+            "user": 3,
+            "name": "Pat Lee",
+            "email": "pat@example.com",
+            "phone": "+1 555 0100",
+            "insurance_id": "INS-20931",
+            "date_of_birth": "1985-02-03",
+        },
+    )
     @blp.response(201, PatientOut)
     @documents(blp, 401, 403, 409)
     @inject
@@ -59,6 +71,7 @@ class Patients(MethodView):
 @blp.route("/<id:patient_id>/")
 class PatientItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getPatient")
     @blp.response(200, PatientOut)
     @documents(blp, 401, 404)
     @inject
@@ -69,7 +82,8 @@ class PatientItem(MethodView):
         return answer(patients.get(current_actor(), patient_id))
 
     @signed_in
-    @blp.arguments(PatientPatch)
+    @blp.doc(operationId="updatePatient")
+    @blp.arguments(PatientPatch, example={"phone": "+1 555 0199"})
     @blp.response(200, PatientOut)
     @documents(blp, 401, 403, 404)
     @inject

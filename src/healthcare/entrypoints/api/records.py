@@ -39,6 +39,7 @@ SERVICE = "medical_record_service"
 @blp.route("/")
 class MedicalRecords(MethodView):
     @signed_in
+    @blp.doc(operationId="listMedicalRecords")
     @blp.arguments(RecordQuery, location="query")
     @blp.response(200, MedicalRecordOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)
@@ -49,8 +50,12 @@ class MedicalRecords(MethodView):
         return paginated(records.list(current_actor(), page, RecordFilter(**args)))
 
     @roles("doctor")
+    @blp.doc(operationId="writeMedicalRecord")
     @blp.arguments(IdempotencyHeaders, location="headers")
-    @blp.arguments(MedicalRecordIn)
+    @blp.arguments(
+        MedicalRecordIn,
+        example={"appointment": 1, "diagnosis": "Stable angina", "treatment": "Beta blocker"},
+    )
     @blp.response(201, MedicalRecordOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
@@ -71,6 +76,7 @@ class MedicalRecords(MethodView):
 @blp.route("/<id:record_id>/")
 class MedicalRecordItem(MethodView):
     @signed_in
+    @blp.doc(operationId="getMedicalRecord")
     @blp.response(200, MedicalRecordOut)
     @documents(blp, 401, 404)
     @inject
@@ -81,7 +87,8 @@ class MedicalRecordItem(MethodView):
         return answer(records.get(current_actor(), record_id))
 
     @signed_in
-    @blp.arguments(MedicalRecordPatch)
+    @blp.doc(operationId="reviseMedicalRecord")
+    @blp.arguments(MedicalRecordPatch, example={"notes": "Follow up in three months."})
     @blp.response(200, MedicalRecordOut)
     @documents(blp, 401, 403, 404)
     @inject

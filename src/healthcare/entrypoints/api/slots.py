@@ -40,6 +40,7 @@ def slot_view(doctor: Doctor, slot: Interval) -> dict[str, Any]:
 @blp.route("/")
 class Slots(MethodView):
     @signed_in
+    @blp.doc(operationId="searchSlots")
     @blp.arguments(SlotSearchQuery, location="query")
     @blp.response(200, SlotOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401)

@@ -34,6 +34,7 @@ blp = resource("users", "/api/users", "User accounts (admins only).")
 @blp.route("/")
 class Users(MethodView):
     @roles("admin")
+    @blp.doc(operationId="listUsers")
     @blp.arguments(UserQuery, location="query")
     @blp.response(200, UserOut(many=True), headers=LIST_HEADERS)
     @documents(blp, 401, 403)
@@ -47,7 +48,11 @@ class Users(MethodView):
         return paginated(accounts.list_users(current_actor(), page, role=role))
 
     @roles("admin")
-    @blp.arguments(UserIn)
+    @blp.doc(operationId="createUser")
+    @blp.arguments(
+        UserIn,
+        example={"email": "smith@clinic.test", "password": "doctor-password-1", "role": "doctor"},
+    )
     @blp.response(201, UserOut)
     @documents(blp, 401, 403, 409)
     @inject
@@ -62,6 +67,7 @@ class Users(MethodView):
 @blp.route("/<id:user_id>/")
 class UserItem(MethodView):
     @roles("admin")
+    @blp.doc(operationId="getUser")
     @blp.response(200, UserOut)
     @documents(blp, 401, 403, 404)
     @inject
@@ -70,7 +76,8 @@ class UserItem(MethodView):
         return answer(accounts.get_user(current_actor(), user_id))
 
     @roles("admin")
-    @blp.arguments(UserPatch)
+    @blp.doc(operationId="updateUser")
+    @blp.arguments(UserPatch, example={"is_active": False})
     @blp.response(200, UserOut)
     @documents(blp, 401, 403, 404, 409)
     @inject

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
 from healthcare.domain.appointments import Status
-from healthcare.entrypoints.api.schemas.common import Body, ListQuery
+from healthcare.entrypoints.api.schemas.common import Body, ListQuery, Out, Patch
 from healthcare.entrypoints.api.schemas.fields import (
     Id,
     QueryId,
@@ -28,13 +27,13 @@ class AppointmentQuery(ListQuery):
     )
 
 
-class AppointmentOut(ma.Schema):
+class AppointmentOut(Out):
     id = fields.Integer()
     patient_id = fields.Integer(data_key="patient")
     doctor_id = fields.Integer(data_key="doctor")
     start = UtcDateTime(data_key="datetime")
     end = UtcDateTime()
-    status = fields.String()
+    status = fields.String(validate=choice(Status))
     reason = fields.String()
     cancellation_reason = fields.String(allow_none=True)
     created_at = UtcDateTime()
@@ -54,11 +53,13 @@ class AppointmentIn(Body):
     doctor_id = Id(data_key="doctor", required=True)
     start = UtcDateTime(data_key="datetime", required=True)
     reason = Text(validate.Length(max=1000))
-    #: Only "pending" is accepted (a new appointment is always pending).
-    status = Text(validate.Length(max=32))
+    status = fields.String(
+        validate=validate.OneOf([Status.PENDING]),
+        metadata={"description": "A new appointment is always pending; nothing else is accepted."},
+    )
 
 
-class AppointmentPatch(Body):
+class AppointmentPatch(Patch):
     start = UtcDateTime(data_key="datetime")
     reason = Text(validate.Length(max=1000))
     status = fields.String(validate=choice(Status))

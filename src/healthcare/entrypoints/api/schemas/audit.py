@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields
 
 from healthcare.domain.audit import Action, Outcome, Resource
-from healthcare.entrypoints.api.schemas.common import ListQuery
+from healthcare.entrypoints.api.schemas.common import ListQuery, Out
 from healthcare.entrypoints.api.schemas.fields import QueryId, UtcDateTime, choice
 
 
@@ -20,12 +19,12 @@ class AuditQuery(ListQuery):
     end = UtcDateTime()
 
 
-class AuditEventOut(ma.Schema):
+class AuditEventOut(Out):
     id = fields.Integer()
     at = UtcDateTime()
     actor_id = fields.Integer(data_key="actor", allow_none=True)
-    action = fields.String()
-    resource = fields.String()
+    action = fields.String(validate=choice(Action))
+    resource = fields.String(validate=choice(Resource))
     resource_id = fields.Integer(allow_none=True)
     patient_id = fields.Integer(data_key="patient", allow_none=True)
-    outcome = fields.String()
+    outcome = fields.String(validate=choice(Outcome))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from healthcare.entrypoints.api.schemas.common import Body
+from healthcare.entrypoints.api.schemas.common import Body, Out
 from healthcare.entrypoints.api.schemas.doctors import DoctorOut
 from healthcare.entrypoints.api.schemas.fields import (
     EMAIL,
     EMAIL_LENGTH,
     NEW_PASSWORD,
+    Name,
     Text,
 )
 from healthcare.entrypoints.api.schemas.patients import PatientOut, PatientPatch
@@ -30,9 +30,9 @@ class LogoutIn(Body):
     refresh = Text(validate.Length(min=1, max=4096))
 
 
-class TokensOut(ma.Schema):
-    access = fields.String(required=True)
-    refresh = fields.String(required=True)
+class TokensOut(Out):
+    access = fields.String()
+    refresh = fields.String()
 
 
 class LoginOut(TokensOut):
@@ -44,10 +44,10 @@ class RegisterIn(PatientPatch):
 
     email = Text(EMAIL_LENGTH, required=True, metadata=EMAIL)
     password = Text(validate.Length(max=1024), required=True, metadata=NEW_PASSWORD)
-    name = Text(required=True)
+    name = Name(required=True)
 
 
-class AccountOut(ma.Schema):
+class AccountOut(Out):
     """The signed-in user with their profile (``/api/auth/me/``, ``/api/auth/register/``)."""
 
     user = fields.Nested(UserOut)

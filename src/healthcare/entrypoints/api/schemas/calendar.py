@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields, validate
 
-from healthcare.entrypoints.api.schemas.common import Body, ListQuery
+from healthcare.entrypoints.api.schemas.common import Body, ListQuery, Out, Patch
 from healthcare.entrypoints.api.schemas.fields import (
+    Day,
     Id,
     LocalTime,
     QueryId,
     Text,
     UtcDateTime,
+    Whole,
 )
 
 
@@ -21,14 +22,14 @@ class AvailabilityQuery(ListQuery):
     end = UtcDateTime()
 
 
-class AvailabilityOut(ma.Schema):
+class AvailabilityOut(Out):
     id = fields.Integer()
     doctor_id = fields.Integer(data_key="doctor")
     start = UtcDateTime(data_key="start_time")
     end = UtcDateTime(data_key="end_time")
 
 
-class AvailabilityPatch(Body):
+class AvailabilityPatch(Patch):
     start = UtcDateTime(data_key="start_time")
     end = UtcDateTime(data_key="end_time")
 
@@ -44,38 +45,34 @@ class RuleQuery(ListQuery):
     doctor_id = QueryId(data_key="doctor")
 
 
-class RuleOut(ma.Schema):
+WEEKDAY = {"description": "0 = Monday … 6 = Sunday."}
+
+
+class RuleOut(Out):
     id = fields.Integer()
     doctor_id = fields.Integer(data_key="doctor")
-    weekday = fields.Integer(metadata={"description": "0 = Monday … 6 = Sunday."})
+    weekday = fields.Integer(validate=validate.Range(min=0, max=6), metadata=WEEKDAY)
     start_time = LocalTime()
     end_time = LocalTime()
-    valid_from = fields.Date()
-    valid_until = fields.Date(allow_none=True)
+    valid_from = Day()
+    valid_until = Day(allow_none=True, metadata={"description": "Null: open-ended."})
 
 
-class RulePatch(Body):
-    weekday = fields.Integer(
-        strict=True, validate=validate.Range(min=0, max=6), metadata={"description": "0 = Monday."}
-    )
+class RulePatch(Patch):
+    weekday = Whole(validate=validate.Range(min=0, max=6), metadata=WEEKDAY)
     start_time = LocalTime()
     end_time = LocalTime()
-    valid_from = fields.Date()
-    valid_until = fields.Date(allow_none=True, metadata={"description": "Null: open-ended."})
+    valid_from = Day()
+    valid_until = Day(allow_none=True, metadata={"description": "Null: open-ended."})
 
 
 class RuleIn(RulePatch):
     #: Omitted by a doctor: their own profile.
     doctor_id = Id(data_key="doctor")
-    weekday = fields.Integer(
-        strict=True,
-        required=True,
-        validate=validate.Range(min=0, max=6),
-        metadata={"description": "0 = Monday … 6 = Sunday."},
-    )
+    weekday = Whole(required=True, validate=validate.Range(min=0, max=6), metadata=WEEKDAY)
     start_time = LocalTime(required=True)
     end_time = LocalTime(required=True)
-    valid_from = fields.Date(metadata={"description": "Omitted: today, in the doctor's zone."})
+    valid_from = Day(metadata={"description": "Omitted: today, in the doctor's zone."})
 
 
 class ExceptionQuery(ListQuery):
@@ -84,7 +81,7 @@ class ExceptionQuery(ListQuery):
     end = UtcDateTime()
 
 
-class ExceptionOut(ma.Schema):
+class ExceptionOut(Out):
     id = fields.Integer()
     doctor_id = fields.Integer(data_key="doctor")
     start = UtcDateTime(data_key="start_time")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from marshmallow import fields
 
-from healthcare.entrypoints.api.schemas.common import Body, ListQuery
+from healthcare.entrypoints.api.schemas.common import ListQuery, Out, Patch
 from healthcare.entrypoints.api.schemas.fields import (
     TEXT,
     Id,
+    Name,
     QueryId,
     Text,
     UtcDateTime,
@@ -21,7 +21,7 @@ class RecordQuery(ListQuery):
     appointment_id = QueryId(data_key="appointment")
 
 
-class MedicalRecordOut(ma.Schema):
+class MedicalRecordOut(Out):
     id = fields.Integer()
     patient_id = fields.Integer(data_key="patient")
     appointment_id = fields.Integer(data_key="appointment")
@@ -33,8 +33,8 @@ class MedicalRecordOut(ma.Schema):
     updated_at = UtcDateTime()
 
 
-class MedicalRecordPatch(Body):
-    diagnosis = Text(TEXT)
+class MedicalRecordPatch(Patch):
+    diagnosis = Name(TEXT)
     treatment = Text(TEXT)
     notes = Text(TEXT)
 
@@ -43,4 +43,4 @@ class MedicalRecordIn(MedicalRecordPatch):
     appointment_id = Id(data_key="appointment", required=True)
     #: Optional; when given it must be the appointment's patient.
     patient_id = Id(data_key="patient")
-    diagnosis = Text(TEXT, required=True)
+    diagnosis = Name(TEXT, required=True)
