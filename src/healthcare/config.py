@@ -72,10 +72,18 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = True
+    #: Webhook URLs may point at private, loopback and link-local addresses (and use http
+    #: there). None until :meth:`from_env`: true in development and tests, false in production.
+    webhook_allow_private: bool | None = None
+    #: ``deliver-webhooks``: attempts at once per worker, and at most this many to one endpoint.
+    webhook_threads: int = 16
+    webhook_per_endpoint: int = 4
     #: Whether ``jwt_secret_key`` is the generated development secret (refused in production).
     dev_secret: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.webhook_allow_private is None:
+            object.__setattr__(self, "webhook_allow_private", self.env != "production")
         self._validate()
 
     # -- reading -----------------------------------------------------------------------------
@@ -121,7 +129,11 @@ class Settings:
             "smtp_username": env.get("SMTP_USERNAME", cls.smtp_username),
             "smtp_password": env.get("SMTP_PASSWORD", cls.smtp_password),
             "smtp_starttls": _bool(env, "SMTP_STARTTLS", cls.smtp_starttls),
+            "webhook_threads": _int(env, "WEBHOOK_THREADS", cls.webhook_threads),
+            "webhook_per_endpoint": _int(env, "WEBHOOK_PER_ENDPOINT", cls.webhook_per_endpoint),
         }
+        if "WEBHOOK_ALLOW_PRIVATE" in env:
+            values["webhook_allow_private"] = _bool(env, "WEBHOOK_ALLOW_PRIVATE", False)
         values.update(overrides)
         if values.get("env") not in ENVIRONMENTS:
             raise ConfigError(
@@ -177,12 +189,19 @@ class Settings:
             ("booking_buffer_minutes", 0, 8 * 60),
             ("late_cancel_hours", 0, 30 * 24),
             ("smtp_port", 1, 65535),
+            ("webhook_threads", 1, 256),
+            ("webhook_per_endpoint", 1, 256),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise ConfigError(
                     f"{name.upper()} must be an integer from {low} to {high}, got {value!r}"
                 )
+        if self.webhook_per_endpoint > self.webhook_threads:
+            raise ConfigError(
+                f"WEBHOOK_PER_ENDPOINT ({self.webhook_per_endpoint}) must not exceed "
+                f"WEBHOOK_THREADS ({self.webhook_threads})"
+            )
         cap = self.booking_max_per_day
         if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 200):
             raise ConfigError(f"BOOKING_MAX_PER_DAY must be unset or an integer from 1 to 200, got {cap!r}")

@@ -22,6 +22,10 @@ TABLES = (
     "audit",
     "revocations",
     "outbox",
+    "webhook_endpoints",
+    "webhook_messages",
+    "webhook_attempts",
+    "calendar_feeds",
 )
 
 
@@ -53,6 +57,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.audit = repos.InMemoryAuditRepository(self._working)
         self.revocations = repos.InMemoryTokenRevocations(self._working)
         self.outbox = repos.InMemoryOutboxRepository(self._working)
+        self.webhook_endpoints = repos.InMemoryWebhookEndpointRepository(self._working)
+        self.webhooks = repos.InMemoryWebhookOutbox(self._working)
+        self.calendar_feeds = repos.InMemoryCalendarFeedRepository(self._working)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

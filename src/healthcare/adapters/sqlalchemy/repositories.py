@@ -15,6 +15,7 @@ columns, not the mapped classes, which spares the ORM's execution path on every 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,6 +32,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -46,6 +48,7 @@ from healthcare.adapters.sqlalchemy.rows import (
     AvailabilityExceptionRow,
     AvailabilityRow,
     AvailabilityRuleRow,
+    CalendarFeedRow,
     DoctorRow,
     EntityRow,
     IdempotencyKeyRow,
@@ -54,7 +57,11 @@ from healthcare.adapters.sqlalchemy.rows import (
     PatientRow,
     RevokedTokenRow,
     UserRow,
+    WebhookAttemptRow,
+    WebhookEndpointRow,
+    WebhookMessageRow,
 )
+from healthcare.adapters.sqlalchemy.types import UtcDateTime
 from healthcare.application.ports import (
     AppointmentFilter,
     AuditFilter,
@@ -74,12 +81,21 @@ from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import IdempotencyKeyTaken
+from healthcare.domain.events import EVERY_EVENT, Event
+from healthcare.domain.feeds import CalendarFeed, FeedEntry, FeedOwner
 from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval
 from healthcare.domain.users import Role, User
+from healthcare.domain.webhooks import (
+    AttemptLog,
+    AttemptResult,
+    Delivery,
+    DeliveryStatus,
+    WebhookEndpoint,
+)
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E", bound=Any)
@@ -104,6 +120,10 @@ RECORDS = MedicalRecordRow.__table__
 AUDIT_EVENTS = AuditEventRow.__table__
 OUTBOX = OutboxMessageRow.__table__
 REVOKED = RevokedTokenRow.__table__
+ENDPOINTS = WebhookEndpointRow.__table__
+MESSAGES = WebhookMessageRow.__table__
+ATTEMPTS = WebhookAttemptRow.__table__
+FEEDS = CalendarFeedRow.__table__
 #: Another appointment, as seen from a correlated sub-query.
 MOVED = APPOINTMENTS.alias("moved")
 
@@ -688,6 +708,307 @@ class SqlAlchemyOutboxRepository(_Repository[OutboxMessage, OutboxMessageRow]):
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
         self.session.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(sent_at=at))
+
+
+class SqlAlchemyWebhookEndpointRepository(_Repository[WebhookEndpoint, WebhookEndpointRow]):
+    row_type = WebhookEndpointRow
+
+    def list(self, page: PageRequest) -> Page[WebhookEndpoint]:
+        return self._page(page, {})
+
+    def delete(self, endpoint_id: int) -> None:
+        # The schema cascades to the outbox and the log too; said here where it happens.
+        for owned in (MESSAGES, ATTEMPTS):
+            self.session.execute(delete(owned).where(owned.c.endpoint_id == endpoint_id))
+        super().delete(endpoint_id)
+
+
+class SqlAlchemyWebhookOutbox:
+    """The outbox in ``webhook_messages``; each method is one statement (settle: two)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def publish(self, event: Event) -> int:
+        result = self.session.execute(
+            _built((type(self), "publish"), _fan_out_statement),
+            {
+                "event_id": event.id,
+                "event_type": str(event.type),
+                "body": event.body(),
+                "now": event.occurred_at,
+                "subscribed": _like_json_string(str(event.type)),
+                "every": _like_json_string(EVERY_EVENT),
+            },
+        )
+        return result.rowcount  # type: ignore[attr-defined, no-any-return]
+
+    def claim(
+        self,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        limit: int,
+        per_endpoint: int,
+        busy_endpoints: Sequence[int],
+        claim: str,
+    ) -> list[Delivery]:
+        if limit < 1:
+            return []
+        rows = self.session.execute(
+            _built((type(self), "claim"), _claim_statement),
+            {
+                "now": now,
+                "lease_until": lease_until,
+                "limit": limit,
+                # Rows of an endpoint past its share are passed over this time; looking a
+                # little further than ``limit`` finds other endpoints' rows behind them.
+                "scan": limit * 4,
+                "per_endpoint": per_endpoint,
+                "busy": list(busy_endpoints),
+                "claim": claim,
+            },
+        ).all()
+        return sorted(
+            (
+                Delivery(
+                    id=row.id,
+                    endpoint_id=row.endpoint_id,
+                    event_id=row.event_id,
+                    event_type=row.event_type,
+                    body=row.body,
+                    attempt=row.attempts + 1,
+                    url=row.url,
+                    secret=row.secret,
+                )
+                for row in rows
+            ),
+            key=lambda delivery: delivery.id,
+        )
+
+    def settle(
+        self,
+        delivery: Delivery,
+        claim: str,
+        result: AttemptResult,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> bool:
+        message = MESSAGES.c
+        settled = self.session.execute(
+            update(MESSAGES)
+            .where(
+                message.id == delivery.id,
+                message.claim == claim,
+                message.attempts == delivery.attempt - 1,
+                message.status == DeliveryStatus.PENDING.value,
+            )
+            .values(
+                attempts=delivery.attempt,
+                status=status.value,
+                next_attempt_at=next_attempt_at,
+                claim=None,
+            )
+        )
+        if settled.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.session.execute(
+            insert(ATTEMPTS),
+            {
+                "endpoint_id": delivery.endpoint_id,
+                "event_id": delivery.event_id,
+                "event_type": delivery.event_type,
+                "attempt": delivery.attempt,
+                "status_code": result.status_code,
+                "error": result.error,
+                "at": result.at,
+                "next_attempt_at": next_attempt_at,
+            },
+        )
+        return True
+
+    def attempts(self, endpoint_id: int, page: PageRequest) -> Page[AttemptLog]:
+        return _AttemptLog(self.session).page(endpoint_id, page)
+
+    def pending(self) -> int:
+        return self.session.scalar(
+            select(func.count())
+            .select_from(MESSAGES)
+            .where(MESSAGES.c.status == DeliveryStatus.PENDING.value)
+        ) or 0
+
+
+class _AttemptLog(_Repository[AttemptLog, WebhookAttemptRow]):
+    row_type = WebhookAttemptRow
+
+    def page(self, endpoint_id: int, request: PageRequest) -> Page[AttemptLog]:
+        attempt = ATTEMPTS.c
+        return self._page(
+            request,
+            {"endpoint_id": (endpoint_id, lambda p: attempt.endpoint_id == p)},
+            order_by=lambda: [attempt.id.desc()],
+        )
+
+
+def _like_json_string(text: str) -> str:
+    """A LIKE pattern (escape character ``/``) matching ``text`` as a string in a JSON array."""
+    quoted = json.dumps(text)
+    for special in ("/", "%", "_"):
+        quoted = quoted.replace(special, "/" + special)
+    return f"%{quoted}%"
+
+
+def _fan_out_statement() -> Insert:
+    """INSERT … SELECT: one outbox row per active endpoint whose subscription names the event's
+    type or ``*``. One round trip whatever the number of endpoints; no row when none listens."""
+    endpoint = ENDPOINTS.c
+    now = bindparam("now", type_=UtcDateTime())
+    subscribers = select(
+        endpoint.id,
+        bindparam("event_id", type_=MESSAGES.c.event_id.type),
+        bindparam("event_type", type_=MESSAGES.c.event_type.type),
+        bindparam("body", type_=MESSAGES.c.body.type),
+        now,
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        now,
+    ).where(
+        endpoint.is_active.is_(True),
+        or_(
+            endpoint.events.like(bindparam("subscribed"), escape="/"),
+            endpoint.events.like(bindparam("every"), escape="/"),
+        ),
+    )
+    message = MESSAGES.c
+    return insert(MESSAGES).from_select(
+        [
+            message.endpoint_id,
+            message.event_id,
+            message.event_type,
+            message.body,
+            message.created_at,
+            message.status,
+            message.attempts,
+            message.next_attempt_at,
+        ],
+        subscribers,
+    )
+
+
+def _claim_statement() -> Any:
+    """Lease due rows of active endpoints to one worker, at most ``per_endpoint`` per endpoint.
+
+    PostgreSQL locks the candidate rows FOR UPDATE SKIP LOCKED, so concurrent workers each take
+    different rows without waiting on one another; SQLite has one writer at a time anyway (the
+    write transaction starts with BEGIN IMMEDIATE), and ignores the locking clause.
+    """
+    message, endpoint = MESSAGES.c, ENDPOINTS.c
+    candidates = (
+        select(message.id, message.endpoint_id, message.next_attempt_at)
+        .where(
+            message.status == DeliveryStatus.PENDING.value,
+            message.next_attempt_at <= bindparam("now", type_=UtcDateTime()),
+            message.endpoint_id.in_(select(endpoint.id).where(endpoint.is_active.is_(True))),
+            message.endpoint_id.not_in(bindparam("busy", expanding=True)),
+        )
+        .order_by(message.next_attempt_at, message.id)
+        .limit(bindparam("scan"))
+        .with_for_update(skip_locked=True)
+        .cte("candidates")
+    )
+    ranked = select(
+        candidates.c.id,
+        candidates.c.next_attempt_at,
+        func.row_number()
+        .over(
+            partition_by=candidates.c.endpoint_id,
+            order_by=(candidates.c.next_attempt_at, candidates.c.id),
+        )
+        .label("place"),
+    ).cte("ranked")
+    chosen = (
+        select(ranked.c.id)
+        .where(ranked.c.place <= bindparam("per_endpoint"))
+        .order_by(ranked.c.next_attempt_at, ranked.c.id)
+        .limit(bindparam("limit"))
+    )
+    return (
+        update(MESSAGES)
+        .where(message.id.in_(chosen), message.endpoint_id == endpoint.id)
+        .values(
+            next_attempt_at=bindparam("lease_until", type_=UtcDateTime()),
+            claim=bindparam("claim"),
+        )
+        .returning(
+            message.id,
+            message.endpoint_id,
+            message.event_id,
+            message.event_type,
+            message.body,
+            message.attempts,
+            endpoint.url,
+            endpoint.secret,
+        )
+    )
+
+
+class SqlAlchemyCalendarFeedRepository(_Repository[CalendarFeed, CalendarFeedRow]):
+    row_type = CalendarFeedRow
+
+    def get_by_digest(self, token_digest: str) -> CalendarFeed | None:
+        return self._first(
+            "by_digest", {"digest": (token_digest, lambda p: FEEDS.c.token_digest == p)}
+        )
+
+    def list(self, page: PageRequest, owner_id: int | None = None) -> Page[CalendarFeed]:
+        return self._page(page, {"owner_id": (owner_id, lambda p: FEEDS.c.owner_id == p)})
+
+    def entries(
+        self, kind: FeedOwner, profile_id: int, start: datetime, end: datetime
+    ) -> list[FeedEntry]:
+        booking = APPOINTMENTS.c
+        owner = booking.doctor_id if kind is FeedOwner.DOCTOR else booking.patient_id
+        statement = _built(
+            (type(self), "entries", kind),
+            lambda: select(
+                booking.id,
+                booking.start_at,
+                booking.end_at,
+                booking.status,
+                booking.sequence,
+                booking.updated_at,
+                DOCTORS.c.name,
+                PATIENTS.c.name,
+            )
+            .select_from(
+                APPOINTMENTS.join(DOCTORS, DOCTORS.c.id == booking.doctor_id).join(
+                    PATIENTS, PATIENTS.c.id == booking.patient_id
+                )
+            )
+            .where(
+                owner == bindparam("owner"),
+                booking.start_at >= bindparam("start"),
+                booking.start_at < bindparam("end"),
+                ~_is_history(APPOINTMENTS),
+            )
+            .order_by(booking.start_at, booking.id),
+        )
+        rows = self.session.execute(
+            statement, {"owner": profile_id, "start": start, "end": end}
+        ).all()
+        return [
+            FeedEntry(
+                appointment_id=row[0],
+                start=row[1],
+                end=row[2],
+                status=Status(row[3]),
+                sequence=row[4],
+                updated_at=row[5],
+                doctor_name=row[6],
+                patient_name=row[7],
+            )
+            for row in rows
+        ]
 
 
 class SqlAlchemyTokenRevocations:

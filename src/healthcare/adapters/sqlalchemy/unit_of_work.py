@@ -42,6 +42,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.audit = repos.SqlAlchemyAuditRepository(self.session)
         self.revocations = repos.SqlAlchemyTokenRevocations(self.session)
         self.outbox = repos.SqlAlchemyOutboxRepository(self.session)
+        self.webhook_endpoints = repos.SqlAlchemyWebhookEndpointRepository(self.session)
+        self.webhooks = repos.SqlAlchemyWebhookOutbox(self.session)
+        self.calendar_feeds = repos.SqlAlchemyCalendarFeedRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

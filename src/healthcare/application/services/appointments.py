@@ -23,6 +23,7 @@ from healthcare.domain.appointments import (
 from healthcare.domain.calendar import local_day
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import Conflict, InvalidInput
+from healthcare.domain.events import EventType, appointment_event, step_event
 from healthcare.domain.idempotency import IdempotencyRecord, fingerprint, require_key
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from healthcare.domain.time import Interval
@@ -100,6 +101,7 @@ class AppointmentService(Service):
                         created_at=now,
                     )
                 )
+            uow.webhooks.publish(appointment_event(EventType.APPOINTMENT_BOOKED, appointment, now))
             uow.commit()
         return appointment
 
@@ -140,6 +142,7 @@ class AppointmentService(Service):
             appointment = self._visible(uow, actor, appointment_id)
             appointment.move_to(target, actor, now, reason=reason, policy=self.policy)
             uow.appointments.update(appointment)
+            uow.webhooks.publish(step_event(appointment, now))
             uow.commit()
         return appointment
 
@@ -172,7 +175,8 @@ class AppointmentService(Service):
                 appointment.rescheduled_from = history.id
             if "reason" in changes:
                 appointment.change_reason(actor, changes["reason"] or "", now)
-            if "status" in changes and changes["status"] != appointment.status:
+            moved = "status" in changes and changes["status"] != appointment.status
+            if moved:
                 appointment.move_to(
                     status_named(changes["status"]),
                     actor,
@@ -186,6 +190,12 @@ class AppointmentService(Service):
                     {"cancellation_reason": ["Only when cancelling."]},
                 )
             uow.appointments.update(appointment)
+            if "start" in changes:
+                uow.webhooks.publish(
+                    appointment_event(EventType.APPOINTMENT_RESCHEDULED, appointment, now)
+                )
+            if moved:
+                uow.webhooks.publish(step_event(appointment, now))
             uow.commit()
         return appointment
 

@@ -13,6 +13,7 @@ from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
 from healthcare.domain.errors import NotFound, PermissionDenied, RecordAlreadyExists
+from healthcare.domain.events import EventType, record_event
 from healthcare.domain.records import MedicalRecord
 
 RECORD = Resource.MEDICAL_RECORD
@@ -41,6 +42,7 @@ class MedicalRecordService(Service):
                     raise RecordAlreadyExists()
                 record = uow.records.add(record)
                 self.audit(uow, actor, Action.CREATE, RECORD, [(record.id, record.patient_id)])
+                uow.webhooks.publish(record_event(EventType.MEDICAL_RECORD_CREATED, record, now))
                 uow.commit()
         except (NotFound, PermissionDenied):
             self.audit_denied(actor, Action.CREATE, RECORD, None, command.patient_id)
@@ -91,6 +93,7 @@ class MedicalRecordService(Service):
                 record.revise(actor, now, **given(command))
                 uow.records.update(record)
                 self.audit(uow, actor, Action.UPDATE, RECORD, [(record.id, record.patient_id)])
+                uow.webhooks.publish(record_event(EventType.MEDICAL_RECORD_UPDATED, record, now))
                 uow.commit()
         except (NotFound, PermissionDenied):
             self.audit_denied(actor, Action.UPDATE, RECORD, record_id, None)
