@@ -199,6 +199,7 @@ class Container(containers.DeclarativeContainer):
         resolver=address_resolver,
         sender=webhook_sender,
         allow_private=settings.provided.webhook_allow_private,
+        lease=providers.Factory(timedelta, seconds=settings.provided.webhook_lease_seconds),
     )
     webhook_worker = providers.Factory(
         WebhookWorker,

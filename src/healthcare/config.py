@@ -78,6 +78,9 @@ class Settings:
     #: ``deliver-webhooks``: attempts at once per worker, and at most this many to one endpoint.
     webhook_threads: int = 16
     webhook_per_endpoint: int = 4
+    #: How long a claimed attempt stays reserved to its worker: longer than an attempt can
+    #: take (10 s), so only a worker that died gives one up, to be made again after this.
+    webhook_lease_seconds: int = 60
     #: Whether ``jwt_secret_key`` is the generated development secret (refused in production).
     dev_secret: bool = field(default=False, repr=False)
 
@@ -131,6 +134,7 @@ class Settings:
             "smtp_starttls": _bool(env, "SMTP_STARTTLS", cls.smtp_starttls),
             "webhook_threads": _int(env, "WEBHOOK_THREADS", cls.webhook_threads),
             "webhook_per_endpoint": _int(env, "WEBHOOK_PER_ENDPOINT", cls.webhook_per_endpoint),
+            "webhook_lease_seconds": _int(env, "WEBHOOK_LEASE_SECONDS", cls.webhook_lease_seconds),
         }
         if "WEBHOOK_ALLOW_PRIVATE" in env:
             values["webhook_allow_private"] = _bool(env, "WEBHOOK_ALLOW_PRIVATE", False)
@@ -191,6 +195,7 @@ class Settings:
             ("smtp_port", 1, 65535),
             ("webhook_threads", 1, 256),
             ("webhook_per_endpoint", 1, 256),
+            ("webhook_lease_seconds", 15, 3600),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

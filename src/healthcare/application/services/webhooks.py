@@ -34,6 +34,7 @@ from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError
 from healthcare.domain.users import Role
 from healthcare.domain.webhooks import (
+    ATTEMPT_TIMEOUT,
     AttemptLog,
     AttemptResult,
     Delivery,
@@ -153,10 +154,6 @@ class DeliveryReport:
 class WebhookDelivery(Service):
     """One attempt at a time: claim, attempt, settle. ``WebhookWorker`` runs many at once."""
 
-    #: How long a claimed attempt is reserved to its worker: well over the attempt's time limit
-    #: (10 s), so only a worker that died gives its attempt up.
-    LEASE = timedelta(seconds=60)
-
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
@@ -165,8 +162,14 @@ class WebhookDelivery(Service):
         sender: WebhookSender,
         allow_private: bool = False,
         jitter: Callable[[], float] = random.random,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
         super().__init__(uow_factory, clock)
+        if lease <= ATTEMPT_TIMEOUT:
+            raise ValueError("a lease must outlast an attempt")
+        #: How long a claimed attempt is reserved to its worker: longer than an attempt may
+        #: take, so only a worker that died gives its attempt up.
+        self.lease = lease
         self.resolver = resolver
         self.sender = sender
         self.allow_private = allow_private
@@ -177,7 +180,7 @@ class WebhookDelivery(Service):
         with self.uow_factory() as uow:
             claimed = uow.webhooks.claim(
                 now,
-                now + self.LEASE,
+                now + self.lease,
                 limit=limit,
                 per_endpoint=per_endpoint,
                 busy_endpoints=busy,
