@@ -769,6 +769,18 @@ class SqlAlchemyWebhookOutbox:
                 "claim": claim,
             },
         ).all()
+        if not rows:
+            return []
+        # SQLite's RETURNING names only the updated table: the endpoints come in a second
+        # statement, one row per endpoint.
+        endpoints = {
+            endpoint_id: (url, secret)
+            for endpoint_id, url, secret in self.session.execute(
+                select(ENDPOINTS.c.id, ENDPOINTS.c.url, ENDPOINTS.c.secret).where(
+                    ENDPOINTS.c.id.in_({row.endpoint_id for row in rows})
+                )
+            )
+        }
         return sorted(
             (
                 Delivery(
@@ -778,8 +790,8 @@ class SqlAlchemyWebhookOutbox:
                     event_type=row.event_type,
                     body=row.body,
                     attempt=row.attempts + 1,
-                    url=row.url,
-                    secret=row.secret,
+                    url=endpoints[row.endpoint_id][0],
+                    secret=endpoints[row.endpoint_id][1],
                 )
                 for row in rows
             ),
@@ -934,7 +946,7 @@ def _claim_statement() -> Any:
     )
     return (
         update(MESSAGES)
-        .where(message.id.in_(chosen), message.endpoint_id == endpoint.id)
+        .where(message.id.in_(chosen))
         .values(
             next_attempt_at=bindparam("lease_until", type_=UtcDateTime()),
             claim=bindparam("claim"),
@@ -946,8 +958,6 @@ def _claim_statement() -> Any:
             message.event_type,
             message.body,
             message.attempts,
-            endpoint.url,
-            endpoint.secret,
         )
     )
 

@@ -301,6 +301,9 @@ class WebhookWorker:
                 with changed:
                     busy = [endpoint for endpoint, n in in_flight.items() if n > 0]
                     free = self.threads - sum(in_flight.values())
+                    # Nothing in flight while claiming: an empty claim means nothing is due.
+                    idle = not busy
+                    ended = outcomes.total()
                 claimed = (
                     self.delivery.claim(self.claim_id, free, self.per_endpoint, busy) if free else []
                 )
@@ -311,11 +314,12 @@ class WebhookWorker:
                     pool.submit(attempt, delivery)
                 if claimed:
                     continue
+                if once and idle:
+                    break
                 with changed:
-                    if once and not +in_flight:
-                        break
-                    # Nothing due, or every thread busy: wait for an attempt to end, or a while.
-                    changed.wait(self.idle_wait)
+                    # Nothing due, or every thread busy: until an attempt ends (perhaps one
+                    # already did, since the claim), or a while.
+                    changed.wait_for(lambda: outcomes.total() != ended, self.idle_wait)
         return DeliveryReport(
             delivered=outcomes[DeliveryStatus.DELIVERED],
             retrying=outcomes[DeliveryStatus.PENDING],
