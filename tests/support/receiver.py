@@ -30,6 +30,12 @@ class Receipt:
         return str(json.loads(self.body)["type"])
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for every connection the workers open at once (the default backlog is 5).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Receiver:
     def __init__(self) -> None:
         self.secret: str | None = None
@@ -38,8 +44,7 @@ class Receiver:
         self.receipts: list[Receipt] = []
         self.released = threading.Event()
         self.arrived = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
 
     @property
     def url(self) -> str:
