@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -254,7 +254,12 @@ class WebhookWorker:
     """Delivers the outbox with ``threads`` attempts at once, at most ``per_endpoint`` of them
     to any one endpoint: a slow or failing receiver holds its own share of the threads and no
     more, and the others' events keep flowing. Several workers may run side by side; the
-    leases keep them from making the same attempt."""
+    leases keep them from making the same attempt.
+
+    Rows are claimed a few at a time per endpoint and wait in a small queue of the endpoint's
+    until one of its attempts ends: at most ``per_endpoint`` wait, so a claimed row starts
+    within one attempt's time limit, well inside its lease.
+    """
 
     def __init__(
         self,
@@ -274,13 +279,15 @@ class WebhookWorker:
         self.stopping = threading.Event()
 
     def stop(self) -> None:
-        """Claim nothing more; attempts in flight finish and are settled."""
+        """Claim nothing more; attempts in flight finish and are settled (claimed rows not yet
+        started go back when their lease ends)."""
         self.stopping.set()
 
     def run(self, once: bool = False, progress: Callable[[int], None] = lambda _: None) -> DeliveryReport:
         """Until stopped; ``once``: until nothing is due now, then return."""
         outcomes: Counter[DeliveryStatus | None] = Counter()
         in_flight: Counter[int] = Counter()
+        waiting: dict[int, deque[Delivery]] = defaultdict(deque)
         changed = threading.Condition()
 
         def attempt(delivery: Delivery) -> None:
@@ -296,29 +303,38 @@ class WebhookWorker:
                 changed.notify()
             progress(1)
 
+        def start_waiting(pool: ThreadPoolExecutor) -> None:
+            for endpoint, queue in waiting.items():
+                while queue and in_flight[endpoint] < self.per_endpoint:
+                    in_flight[endpoint] += 1
+                    pool.submit(attempt, queue.popleft())
+
         with ThreadPoolExecutor(self.threads, thread_name_prefix="webhook") as pool:
             while not self.stopping.is_set():
                 with changed:
-                    busy = [endpoint for endpoint, n in in_flight.items() if n > 0]
-                    free = self.threads - sum(in_flight.values())
-                    # Nothing in flight while claiming: an empty claim means nothing is due.
-                    idle = not busy
+                    start_waiting(pool)
+                    load = Counter({e: in_flight[e] + len(waiting[e]) for e in waiting})
+                    load.update({e: n for e, n in in_flight.items() if e not in waiting})
+                    full = [endpoint for endpoint, n in load.items() if n >= self.per_endpoint]
+                    free = self.threads - load.total()
+                    # Nothing in flight or waiting: an empty claim means nothing is due.
+                    idle = load.total() == 0
                     ended = outcomes.total()
                 claimed = (
-                    self.delivery.claim(self.claim_id, free, self.per_endpoint, busy) if free else []
+                    self.delivery.claim(self.claim_id, free, self.per_endpoint, full)
+                    if free > 0
+                    else []
                 )
-                with changed:
-                    for delivery in claimed:
-                        in_flight[delivery.endpoint_id] += 1
-                for delivery in claimed:
-                    pool.submit(attempt, delivery)
                 if claimed:
+                    with changed:
+                        for delivery in claimed:
+                            waiting[delivery.endpoint_id].append(delivery)
                     continue
                 if once and idle:
                     break
                 with changed:
-                    # Nothing due, or every thread busy: until an attempt ends (perhaps one
-                    # already did, since the claim), or a while.
+                    # Nothing due, or no room: until an attempt ends (perhaps one already did,
+                    # since the claim), or a while.
                     changed.wait_for(lambda: outcomes.total() != ended, self.idle_wait)
         return DeliveryReport(
             delivered=outcomes[DeliveryStatus.DELIVERED],
