@@ -24,6 +24,8 @@ class Receipt:
     body: bytes
     #: What the receiver answered (None: it hung and never answered).
     answered: int | None
+    #: The Host header the request named.
+    host: str = ""
 
     @property
     def type(self) -> str:
@@ -81,14 +83,20 @@ class Receiver:
                     receiver.released.wait(60)
                     with receiver.arrived:
                         receiver._hanging -= 1
-                        receiver.receipts.append(Receipt(headers["webhook-id"], verified, body, None))
+                        receiver.receipts.append(
+                            Receipt(headers["webhook-id"], verified, body, None, self.headers["Host"])
+                        )
                     return
                 with receiver.arrived:
                     receiver.receipts.append(
-                        Receipt(headers.get("webhook-id", ""), verified, body, int(answer))
+                        Receipt(
+                            headers.get("webhook-id", ""), verified, body, int(answer), self.headers["Host"]
+                        )
                     )
                     receiver.arrived.notify_all()
                 self.send_response(int(answer))
+                if 300 <= int(answer) < 400:
+                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

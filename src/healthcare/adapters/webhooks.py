@@ -48,6 +48,7 @@ class SocketResolver:
 
 class HttpWebhookSender:
     def __init__(self, timeout_seconds: float = ATTEMPT_TIMEOUT.total_seconds()) -> None:
+        self.timeout_seconds = timeout_seconds
         self.client = httpx.Client(
             timeout=httpx.Timeout(timeout_seconds),
             follow_redirects=False,
@@ -83,7 +84,7 @@ class HttpWebhookSender:
                 status: int | None = response.status_code
             error = None
         except httpx.TimeoutException:
-            status, error = None, f"timed out after {ATTEMPT_TIMEOUT.total_seconds():g} s"
+            status, error = None, f"timed out after {self.timeout_seconds:g} s"
         except httpx.HTTPError as failure:
             status, error = None, f"{type(failure).__name__}: {failure}"[:500]
         return AttemptResult(

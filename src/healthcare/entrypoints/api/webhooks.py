@@ -32,7 +32,7 @@ blp = resource(
     "webhooks",
     "/api/webhooks",
     "Webhook endpoints: each event is POSTed, signed as the Standard Webhooks specification "
-    "says, to every active endpoint subscribed to it; retried for about 33 hours; a 410 "
+    "says, to every active endpoint subscribed to it; retried for about 28 hours; a 410 "
     "answer disables the endpoint.",
 )
 
