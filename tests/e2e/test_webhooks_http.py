@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 
 from healthcare.bootstrap import create_app, create_container
-from healthcare.config import Settings
+from healthcare.config import ConfigError, Settings
 from healthcare.entrypoints.cli import Composition, main
 from tests.support.receiver import HANG, Receiver
 
@@ -199,3 +199,17 @@ def test_a_worker_killed_while_a_receiver_hangs_loses_nothing(
     for receipt in receiver.receipts:
         bodies.setdefault(receipt.webhook_id, set()).add(receipt.body)
     assert all(len(same) == 1 for same in bodies.values())
+
+
+def test_private_destinations_are_allowed_in_development_only_unless_set(tmp_path: Path):
+    base = {"HEALTHCARE_INSTANCE_PATH": str(tmp_path)}
+    production = {**base, "HEALTHCARE_ENV": "production", "JWT_SECRET_KEY": "p" * 40}
+    assert Settings.from_env(base).webhook_allow_private is True
+    assert Settings.from_env(production).webhook_allow_private is False
+    assert Settings.from_env({**production, "WEBHOOK_ALLOW_PRIVATE": "true"}).webhook_allow_private
+    assert not Settings.from_env({**base, "WEBHOOK_ALLOW_PRIVATE": "false"}).webhook_allow_private
+    for wrong in ({"WEBHOOK_ALLOW_PRIVATE": "perhaps"}, {"WEBHOOK_PER_ENDPOINT": "40"},
+                  {"WEBHOOK_LEASE_SECONDS": "5"}):
+        with pytest.raises(ConfigError) as error:
+            Settings.from_env({**base, **wrong})
+        assert next(iter(wrong)) in str(error.value)
