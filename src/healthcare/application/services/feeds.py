@@ -64,12 +64,15 @@ class CalendarFeedService(Service):
         with self.uow_factory().read_only() as uow:
             return uow.calendar_feeds.list(page, owner)
 
+    def get(self, actor: Actor, feed_id: int) -> CalendarFeed:
+        """Its owner's, or any for an admin; without the URL, which is not kept."""
+        with self.uow_factory().read_only() as uow:
+            return self._visible(uow.calendar_feeds.get(feed_id), actor)
+
     def delete(self, actor: Actor, feed_id: int) -> None:
         """Its URL answers 404 from now on."""
         with self.uow_factory() as uow:
-            feed = uow.calendar_feeds.get(feed_id)
-            if feed is None or not feed.visible_to(actor):
-                raise not_found(FEED)
+            self._visible(uow.calendar_feeds.get(feed_id), actor)
             uow.calendar_feeds.delete(feed_id)
             uow.commit()
 
@@ -92,3 +95,9 @@ class CalendarFeedService(Service):
                 self.audit(uow, owner, Action.READ, Resource.CALENDAR_FEED, [(feed.id, None)])
                 uow.commit()
         return FeedContent(feed.kind, [feed_event(entry, feed.kind) for entry in entries])
+
+    @staticmethod
+    def _visible(feed: CalendarFeed | None, actor: Actor) -> CalendarFeed:
+        if feed is None or not feed.visible_to(actor):
+            raise not_found(FEED)
+        return feed

@@ -74,6 +74,14 @@ class CalendarFeeds(MethodView):
 @blp.route("/<id:feed_id>/")
 class CalendarFeedItem(MethodView):
     @signed_in
+    @blp.response(200, CalendarFeedOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(self, feed_id: int, feeds: CalendarFeedService = Provide[SERVICE]) -> Any:
+        """Read a calendar feed (its owner, or an admin); its URL is not shown again"""
+        return _shown(feeds.get(current_actor(), feed_id))
+
+    @signed_in
     @blp.response(204)
     @documents(blp, 401, 404)
     @inject
