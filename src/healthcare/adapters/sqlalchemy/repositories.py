@@ -776,9 +776,13 @@ class SqlAlchemyWebhookOutbox:
         endpoints = {
             endpoint_id: (url, secret)
             for endpoint_id, url, secret in self.session.execute(
-                select(ENDPOINTS.c.id, ENDPOINTS.c.url, ENDPOINTS.c.secret).where(
-                    ENDPOINTS.c.id.in_({row.endpoint_id for row in rows})
-                )
+                _built(
+                    (type(self), "claimed_endpoints"),
+                    lambda: select(ENDPOINTS.c.id, ENDPOINTS.c.url, ENDPOINTS.c.secret).where(
+                        ENDPOINTS.c.id.in_(bindparam("ids", expanding=True))
+                    ),
+                ),
+                {"ids": sorted({row.endpoint_id for row in rows})},
             )
         }
         return sorted(
@@ -806,26 +810,21 @@ class SqlAlchemyWebhookOutbox:
         status: DeliveryStatus,
         next_attempt_at: datetime | None,
     ) -> bool:
-        message = MESSAGES.c
         settled = self.session.execute(
-            update(MESSAGES)
-            .where(
-                message.id == delivery.id,
-                message.claim == claim,
-                message.attempts == delivery.attempt - 1,
-                message.status == DeliveryStatus.PENDING.value,
-            )
-            .values(
-                attempts=delivery.attempt,
-                status=status.value,
-                next_attempt_at=next_attempt_at,
-                claim=None,
-            )
+            _built((type(self), "settle"), _settle_statement),
+            {
+                "id_": delivery.id,
+                "claim_": claim,
+                "made": delivery.attempt - 1,
+                "attempts": delivery.attempt,
+                "status": status.value,
+                "next_attempt_at": next_attempt_at,
+            },
         )
         if settled.rowcount != 1:  # type: ignore[attr-defined]
             return False
         self.session.execute(
-            insert(ATTEMPTS),
+            _built((type(self), "log"), lambda: insert(ATTEMPTS)),
             {
                 "endpoint_id": delivery.endpoint_id,
                 "event_id": delivery.event_id,
@@ -860,6 +859,21 @@ class _AttemptLog(_Repository[AttemptLog, WebhookAttemptRow]):
             {"endpoint_id": (endpoint_id, lambda p: attempt.endpoint_id == p)},
             order_by=lambda: [attempt.id.desc()],
         )
+
+
+def _settle_statement() -> Any:
+    """The attempt's outcome, only if the row is still this claim's and at this attempt."""
+    message = MESSAGES.c
+    return (
+        update(MESSAGES)
+        .where(
+            message.id == bindparam("id_"),
+            message.claim == bindparam("claim_"),
+            message.attempts == bindparam("made"),
+            message.status == DeliveryStatus.PENDING.value,
+        )
+        .values(claim=None)
+    )
 
 
 def _like_json_string(text: str) -> str:
