@@ -78,8 +78,9 @@ class Settings:
     #: ``deliver-webhooks``: attempts at once per worker, and at most this many to one endpoint.
     webhook_threads: int = 16
     webhook_per_endpoint: int = 4
-    #: How long a claimed attempt stays reserved to its worker: longer than an attempt can
-    #: take (10 s), so only a worker that died gives one up, to be made again after this.
+    #: How long a claimed attempt stays reserved to its worker: longer than it can wait for
+    #: its endpoint's turn and then take (10 s each), so only a worker that died gives one up,
+    #: to be made again after this.
     webhook_lease_seconds: int = 60
     #: Whether ``jwt_secret_key`` is the generated development secret (refused in production).
     dev_secret: bool = field(default=False, repr=False)
@@ -195,7 +196,7 @@ class Settings:
             ("smtp_port", 1, 65535),
             ("webhook_threads", 1, 256),
             ("webhook_per_endpoint", 1, 256),
-            ("webhook_lease_seconds", 15, 3600),
+            ("webhook_lease_seconds", 30, 3600),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

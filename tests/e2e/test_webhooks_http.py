@@ -38,7 +38,7 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "8",
         "BOOKING_MIN_NOTICE_MINUTES": "0",
-        "WEBHOOK_LEASE_SECONDS": "15",
+        "WEBHOOK_LEASE_SECONDS": "30",
     }
 
 
@@ -180,7 +180,7 @@ def test_a_worker_killed_while_a_receiver_hangs_loses_nothing(
     second = subprocess.Popen([script, "deliver-webhooks"], env=process_env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60  # the killed worker's lease (15 s) runs out first
+        deadline = time.monotonic() + 90  # the killed worker's lease (30 s) runs out first
         while len({r.webhook_id for r in receiver.delivered()}) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
         second.send_signal(signal.SIGTERM)
@@ -209,7 +209,7 @@ def test_private_destinations_are_allowed_in_development_only_unless_set(tmp_pat
     assert Settings.from_env({**production, "WEBHOOK_ALLOW_PRIVATE": "true"}).webhook_allow_private
     assert not Settings.from_env({**base, "WEBHOOK_ALLOW_PRIVATE": "false"}).webhook_allow_private
     for wrong in ({"WEBHOOK_ALLOW_PRIVATE": "perhaps"}, {"WEBHOOK_PER_ENDPOINT": "40"},
-                  {"WEBHOOK_LEASE_SECONDS": "5"}):
+                  {"WEBHOOK_LEASE_SECONDS": "20"}):
         with pytest.raises(ConfigError) as error:
             Settings.from_env({**base, **wrong})
         assert next(iter(wrong)) in str(error.value)

@@ -165,10 +165,11 @@ class WebhookDelivery(Service):
         lease: timedelta = timedelta(seconds=60),
     ) -> None:
         super().__init__(uow_factory, clock)
-        if lease <= ATTEMPT_TIMEOUT:
-            raise ValueError("a lease must outlast an attempt")
-        #: How long a claimed attempt is reserved to its worker: longer than an attempt may
-        #: take, so only a worker that died gives its attempt up.
+        if lease < 3 * ATTEMPT_TIMEOUT:
+            raise ValueError("a lease must outlast a wait in the endpoint's queue and an attempt")
+        #: How long a claimed attempt is reserved to its worker: longer than it may wait in its
+        #: endpoint's queue (one attempt) and then take (another), so only a worker that died
+        #: gives its attempt up.
         self.lease = lease
         self.resolver = resolver
         self.sender = sender
