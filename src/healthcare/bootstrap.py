@@ -28,6 +28,7 @@ import healthcare
 from healthcare.adapters.clock import SystemClock
 from healthcare.adapters.counter_store import CounterStoreSignInAttempts
 from healthcare.adapters.notifications import LogSender, SmtpSender
+from healthcare.adapters.webhooks import HttpWebhookSender, SocketResolver
 from healthcare.adapters.security import Argon2PasswordHasher
 from healthcare.adapters.sqlalchemy import (
     SqlAlchemyReadModel,
@@ -51,10 +52,16 @@ from healthcare.application.services import (
 )
 from healthcare.application.services.bulk import BulkLoadService
 from healthcare.application.services.calendar import CalendarService
+from healthcare.application.services.feeds import CalendarFeedService
 from healthcare.application.services.jobs import (
     AvailabilityImport,
     NoShowJob,
     ReminderJob,
+)
+from healthcare.application.services.webhooks import (
+    WebhookDelivery,
+    WebhookService,
+    WebhookWorker,
 )
 from healthcare.config import Settings
 from healthcare.domain.policy import BookingPolicy
@@ -93,6 +100,14 @@ def message_sender(settings: Settings) -> LogSender | SmtpSender:
         password=settings.smtp_password or None,
         starttls=settings.smtp_starttls,
     )
+
+
+def webhook_sender() -> Iterator[HttpWebhookSender]:
+    sender = HttpWebhookSender()
+    try:
+        yield sender
+    finally:
+        sender.close()
 
 
 def booking_policy(settings: Settings) -> BookingPolicy:
@@ -201,6 +216,35 @@ class Container(containers.DeclarativeContainer):
     audit_service = use_case(AuditService, unit_of_work, clock, reads=read_model)
     slot_service = use_case(SlotService, unit_of_work, clock, policy=booking_policy)
     health_service = use_case(HealthService, unit_of_work, clock)
+
+    # Integrations (SPEC section 9).
+    address_resolver = providers.Singleton(SocketResolver)
+    webhook_service = providers.Singleton(
+        WebhookService,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        resolver=address_resolver,
+        allow_private=settings.provided.webhook_allow_private,
+    )
+    calendar_feed_service = providers.Singleton(
+        CalendarFeedService, uow_factory=unit_of_work.provider, clock=clock, policy=booking_policy
+    )
+    webhook_sender = providers.Resource(webhook_sender)
+    webhook_delivery = providers.Singleton(
+        WebhookDelivery,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        resolver=address_resolver,
+        sender=webhook_sender,
+        allow_private=settings.provided.webhook_allow_private,
+        lease=providers.Factory(timedelta, seconds=settings.provided.webhook_lease_seconds),
+    )
+    webhook_worker = providers.Factory(
+        WebhookWorker,
+        delivery=webhook_delivery,
+        threads=settings.provided.webhook_threads,
+        per_endpoint=settings.provided.webhook_per_endpoint,
+    )
 
     # Batch jobs: the same use cases and rules, run by the clinic itself.
     sender = providers.Singleton(message_sender, settings)

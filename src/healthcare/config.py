@@ -127,21 +127,32 @@ def policy_limit(name: str, limit: str) -> Any:
     return integer(name, default, bounds.low, bounds.high)
 
 
+def _parse_bool(raw: str) -> bool:
+    """true/false, yes/no, on/off, 1/0; blank is false."""
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
 def boolean(*names: str, default: bool) -> Any:
     """true/false, yes/no, on/off, 1/0; blank is false."""
-
-    def parse(raw: str) -> bool:
-        value = raw.strip().lower()
-        if value in TRUE:
-            return True
-        if value in FALSE:
-            return False
-        raise ValueError(f"must be true or false, got {raw!r}")
 
     def complaint(value: Any) -> str | None:
         return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
 
-    return _declared(default, Declaration(names, parse, complaint))
+    return _declared(default, Declaration(names, _parse_bool, complaint))
+
+
+def optional_boolean(name: str) -> Any:
+    """Unset (its default depends on other settings), or true/false."""
+
+    def complaint(value: Any) -> str | None:
+        return None if value is None or isinstance(value, bool) else f"must be true or false, got {value!r}"
+
+    return _declared(None, Declaration((name,), _parse_bool, complaint))
 
 
 def text(
@@ -264,12 +275,29 @@ class Settings:
     smtp_username: str = text("SMTP_USERNAME", "")
     smtp_password: str = text("SMTP_PASSWORD", "", secret=True)
     smtp_starttls: bool = boolean("SMTP_STARTTLS", default=True)
+    #: Webhook URLs may point at private, loopback and link-local addresses (and use http
+    #: there). Unset: true in development and tests, false in production.
+    webhook_allow_private: bool | None = optional_boolean("WEBHOOK_ALLOW_PRIVATE")
+    #: ``deliver-webhooks``: attempts at once per worker, and at most this many to one endpoint.
+    webhook_threads: int = integer("WEBHOOK_THREADS", 16, 1, 256)
+    webhook_per_endpoint: int = integer("WEBHOOK_PER_ENDPOINT", 4, 1, 256)
+    #: How long a claimed attempt stays reserved to its worker: longer than it can wait for
+    #: its endpoint's turn and then take (10 s each), so only a worker that died gives one up,
+    #: to be made again after this.
+    webhook_lease_seconds: int = integer("WEBHOOK_LEASE_SECONDS", 60, 30, 3600)
     #: Whether ``jwt_secret_key`` is the generated development secret (refused in production).
     dev_secret: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         for name, declaration in _declared_fields():
             declaration.check(getattr(self, name))
+        if self.webhook_allow_private is None:
+            object.__setattr__(self, "webhook_allow_private", not self.is_production)
+        if self.webhook_per_endpoint > self.webhook_threads:
+            raise ConfigError(
+                f"WEBHOOK_PER_ENDPOINT ({self.webhook_per_endpoint}) must not exceed "
+                f"WEBHOOK_THREADS ({self.webhook_threads})"
+            )
         if not self.jwt_secret_key:
             raise ConfigError(f"JWT_SECRET_KEY is required when HEALTHCARE_ENV={self.env}")
         if self.is_production:

@@ -52,8 +52,15 @@ def _items_with_a_change(clinic: Clinic) -> dict[str, tuple[Caller, str]]:
         ),
         201,
     )
+    hook = expect(
+        clinic.admin.post(
+            "/api/webhooks/", {"url": "http://127.0.0.1:9/hook", "events": ["appointment.booked"]}
+        ),
+        201,
+    )
     doctor_id, patient_id = clinic.doctor.doctor_id, clinic.patient.patient_id
     return {
+        "/api/webhooks/{endpoint_id}/": (clinic.admin, f"/api/webhooks/{hook['id']}/"),
         "/api/users/{user_id}/": (clinic.admin, f"/api/users/{clinic.patient.user_id}/"),
         "/api/doctors/{doctor_id}/": (clinic.admin, f"/api/doctors/{doctor_id}/"),
         "/api/doctors/{doctor_id}/policy/": (clinic.admin, f"/api/doctors/{doctor_id}/policy/"),
@@ -368,6 +375,21 @@ def test_every_operation_answers_as_the_document_says_with_its_own_examples(
     expect(pat.get(f"/api/medical-records/{record['id']}/"), 200)
     expect(pat.get("/api/medical-records/"), 200)
     expect(admin.get(f"/api/audit-events/?patient={pat.patient_id}&page_size=5"), 200)
+
+    # Integrations: a webhook endpoint (a receiver on this machine) and its log; a feed.
+    hook = tour.send(admin, "POST", "/api/webhooks/", 201, ids={"url": "http://127.0.0.1:9/h"})
+    tour.send(admin, "PATCH", "/api/webhooks/{endpoint_id}/", 200, endpoint_id=hook["id"])
+    expect(admin.get(f"/api/webhooks/{hook['id']}/"), 200)
+    expect(admin.get("/api/webhooks/"), 200)
+    expect(admin.post(f"/api/webhooks/{hook['id']}/rotate-secret/"), 200)
+    expect(admin.get(f"/api/webhooks/{hook['id']}/deliveries/"), 200)
+    expect(admin.delete(f"/api/webhooks/{hook['id']}/"), 204)
+    feed = tour.send(pat, "POST", "/api/calendar-feeds/", 201)
+    expect(pat.get(f"/api/calendar-feeds/{feed['id']}/"), 200)
+    expect(pat.get("/api/calendar-feeds/"), 200)
+    ics = clinic.client.get("/api/calendar/" + feed["url"].rsplit("/", 1)[1])
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    expect(pat.delete(f"/api/calendar-feeds/{feed['id']}/"), 204)
 
     # Probes, and refusals of every kind: each in the documented error shape.
     expect(clinic.anonymous.get("/healthz"), 200)

@@ -18,11 +18,13 @@ from healthcare.adapters.sqlalchemy.rows import (
     AvailabilityExceptionRow,
     AvailabilityRow,
     AvailabilityRuleRow,
+    CalendarFeedRow,
     DoctorRow,
     MedicalRecordRow,
     OutboxMessageRow,
     PatientRow,
     UserRow,
+    WebhookEndpointRow,
 )
 from healthcare.adapters.sqlalchemy import SqlAlchemyReadModel
 from healthcare.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -31,9 +33,11 @@ from healthcare.application.read_model import audit_event_view
 from healthcare.domain.appointments import Status
 from healthcare.domain.audit import Action, Outcome, Resource
 from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.feeds import CalendarFeed, FeedOwner, new_token, token_digest
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.policy import BookingPolicy
 from healthcare.domain.users import Role
+from healthcare.domain.webhooks import WebhookEndpoint, new_secret
 from healthcare.domain.weekly_hours import AvailabilityRule
 from tests.factories import (
     AppointmentFactory,
@@ -102,6 +106,7 @@ ENTITIES: dict[str, Callable[[dict[str, int]], Any]] = {
         cancellation_reason=fake.sentence(),
         late_cancellation=True,
         rescheduled_from=ids["appointment"],
+        sequence=fake.random_int(1, 50),
     ),
     "rule": lambda ids: AvailabilityRule(
         doctor_id=ids["doctor"],
@@ -129,6 +134,28 @@ ENTITIES: dict[str, Callable[[dict[str, int]], Any]] = {
         created_at=instant(),
         sent_at=instant(),
     ),
+    "webhook_endpoint": lambda ids: WebhookEndpoint(
+        url=f"https://{fake.domain_name()}/hooks?x=1",
+        events=("appointment.no_show", "medical_record.updated"),
+        description=fake.sentence(),
+        secret=new_secret(),
+        is_active=False,
+        created_at=instant(),
+    ),
+    "doctor_feed": lambda ids: CalendarFeed(
+        owner_id=ids["spare_user"],
+        kind=FeedOwner.DOCTOR,
+        profile_id=ids["doctor"],
+        token_digest=token_digest(new_token()),
+        created_at=instant(),
+    ),
+    "patient_feed": lambda ids: CalendarFeed(
+        owner_id=ids["spare_user"],
+        kind=FeedOwner.PATIENT,
+        profile_id=ids["patient"],
+        token_digest=token_digest(new_token()),
+        created_at=instant(),
+    ),
     "audit_event": lambda ids: AuditEventFactory(
         at=instant(),
         actor_id=ids["spare_user"],
@@ -150,6 +177,9 @@ ROWS = {
     "exception": AvailabilityExceptionRow,
     "medical_record": MedicalRecordRow,
     "outbox_message": OutboxMessageRow,
+    "webhook_endpoint": WebhookEndpointRow,
+    "doctor_feed": CalendarFeedRow,
+    "patient_feed": CalendarFeedRow,
     "audit_event": AuditEventRow,
 }
 
@@ -163,6 +193,9 @@ REPOSITORIES = {
     "exception": "exceptions",
     "medical_record": "records",
     "outbox_message": "outbox",
+    "webhook_endpoint": "webhook_endpoints",
+    "doctor_feed": "calendar_feeds",
+    "patient_feed": "calendar_feeds",
 }
 
 FAKE_IDS = {"spare_user": 7, "doctor": 8, "patient": 9, "appointment": 10}

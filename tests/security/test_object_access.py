@@ -89,6 +89,10 @@ def sees_record(town: Town, actor: str, obj: dict[str, Any]) -> bool:
     )
 
 
+def own_feed(town: Town, actor: str, obj: dict[str, Any]) -> bool:
+    return actor == "admin" or obj["owner"] == town.actor(actor).user_id
+
+
 def author(town: Town, actor: str, obj: dict[str, Any]) -> bool:
     return obj["doctor"] == town.doctor_id(actor)
 
@@ -178,6 +182,23 @@ OWNERSHIP: dict[str, Ownership] = {
         anyone,
         {("PATCH", None): own_window, ("DELETE", None): own_window},
     ),
+    "webhooks": Ownership(
+        lambda town: [
+            expect(town.clinic.admin.post("/api/webhooks/", {"url": url, "events": ["*"]}), 201)
+            for url in ("http://127.0.0.1:9/crm", "http://127.0.0.1:9/billing")
+        ],
+        admin,
+        {("PATCH", None): admin, ("DELETE", None): admin, ("POST", "rotate-secret"): admin},
+        ("admin",),
+    ),
+    "calendar-feeds": Ownership(
+        lambda town: [
+            expect(town.actor(name).post("/api/calendar-feeds/"), 201)
+            for name in ("doctor", "patient", "other_patient")
+        ],
+        own_feed,
+        {("DELETE", None): own_feed},
+    ),
 }
 
 
@@ -196,6 +217,7 @@ CHANGES: dict[tuple[str, str | None], dict[str, Any]] = {
     ("appointments", None): {"reason": "hijacked"},
     ("medical-records", None): {"diagnosis": "tampered"},
     ("users", None): {"is_active": False},
+    ("webhooks", None): {"description": "hijacked"},
 }
 #: Values for required query parameters of item sub-resources (the slots' range).
 QUERY_VALUES = {"date-time": ("2030-01-08T00:00:00Z", "2030-01-09T00:00:00Z")}

@@ -193,3 +193,25 @@ class ReviseMedicalRecord:
     diagnosis: str | Any = UNSET
     treatment: str | Any = UNSET
     notes: str | Any = UNSET
+
+
+@dataclass(frozen=True)
+class CreateWebhook:
+    url: str
+    events: list[str]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeWebhook:
+    url: str | Any = UNSET
+    events: list[str] | Any = UNSET
+    description: str | Any = UNSET
+    #: True again after a 410 disabled it: its undelivered events resume.
+    is_active: bool | Any = UNSET
+
+
+@dataclass(frozen=True)
+class CreateCalendarFeed:
+    #: An admin names the doctor; a doctor or a patient omits it (the feed is their own).
+    doctor_id: int | None = None

@@ -23,6 +23,8 @@ from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
 from healthcare.domain.calendar import Calendar
 from healthcare.domain.doctors import Doctor
+from healthcare.domain.events import Event
+from healthcare.domain.feeds import CalendarFeed, FeedEntry, FeedOwner
 from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
@@ -30,6 +32,14 @@ from healthcare.domain.records import MedicalRecord
 from healthcare.domain.sign_in import Bucket, Tally
 from healthcare.domain.time import Interval
 from healthcare.domain.users import User
+from healthcare.domain.webhooks import (
+    AttemptLog,
+    AttemptResult,
+    Delivery,
+    DeliveryStatus,
+    IpAddress,
+    WebhookEndpoint,
+)
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 T = TypeVar("T")
@@ -289,6 +299,85 @@ class OutboxRepository(Protocol):
     def mark_sent(self, message_id: int, at: datetime) -> None: ...
 
 
+class WebhookEndpointRepository(Protocol):
+    def add(self, endpoint: WebhookEndpoint) -> WebhookEndpoint: ...
+    def get(self, endpoint_id: int) -> WebhookEndpoint | None: ...
+    def update(self, endpoint: WebhookEndpoint) -> None: ...
+    def delete(self, endpoint_id: int) -> None:
+        """The endpoint, its undelivered events and its delivery log."""
+        ...
+
+    def list(self, page: PageRequest) -> Page[WebhookEndpoint]: ...
+
+
+class WebhookOutbox(Protocol):
+    """Events bound for webhook endpoints: written in the transaction of the change, then
+    claimed, one attempt at a time, by the delivery workers.
+
+    A use case publishes what it changed in its own unit of work::
+
+        uow.webhooks.publish(appointment_event(EventType.APPOINTMENT_BOOKED, appointment, now))
+
+    and the event is stored, or not, with the change itself.
+    """
+
+    def publish(self, event: Event) -> int:
+        """One outbox row per active endpoint subscribed to ``event.type``, in one statement
+        (none when no endpoint listens); how many were written."""
+        ...
+
+    def claim(
+        self,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        limit: int,
+        per_endpoint: int,
+        busy_endpoints: Sequence[int],
+        claim: str,
+    ) -> list[Delivery]:
+        """Up to ``limit`` rows due at ``now`` (at most ``per_endpoint`` per endpoint, none for
+        ``busy_endpoints``), of active endpoints, oldest due first, leased to ``claim`` until
+        ``lease_until``: no other worker takes them meanwhile, and one that outlives its lease
+        (a killed worker) is taken again."""
+        ...
+
+    def settle(
+        self,
+        delivery: Delivery,
+        claim: str,
+        result: AttemptResult,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> bool:
+        """Record the attempt in the row and the endpoint's log; False, recording nothing, when
+        the lease was lost to another worker."""
+        ...
+
+    def attempts(self, endpoint_id: int, page: PageRequest) -> Page[AttemptLog]:
+        """The endpoint's delivery log, newest first."""
+        ...
+
+    def pending(self) -> int:
+        """Rows not yet delivered or failed, for the worker's summary."""
+        ...
+
+
+class CalendarFeedRepository(Protocol):
+    def add(self, feed: CalendarFeed) -> CalendarFeed: ...
+    def get(self, feed_id: int) -> CalendarFeed | None: ...
+    def get_by_digest(self, token_digest: str) -> CalendarFeed | None: ...
+    def delete(self, feed_id: int) -> None: ...
+    def list(self, page: PageRequest, owner_id: int | None = None) -> Page[CalendarFeed]: ...
+
+    def entries(
+        self, kind: FeedOwner, profile_id: int, start: datetime, end: datetime
+    ) -> list[FeedEntry]:
+        """The doctor's or patient's appointments starting in [start, end), by start, with
+        both parties' names; the copies reschedules leave behind are not among them."""
+        ...
+
+
 class TokenRevocations(Protocol):
     """Revoked token ids and token families, shared by every process through the database."""
 
@@ -335,6 +424,19 @@ class MessageSender(Protocol):
     """Delivers one message (email, SMS gateway, log); raises on failure so it is retried."""
 
     def send(self, recipient: str, subject: str, body: str) -> None: ...
+
+
+class AddressResolver(Protocol):
+    """DNS: every address a host resolves to (none when it does not resolve)."""
+
+    def resolve(self, host: str, port: int) -> list[IpAddress]: ...
+
+
+class WebhookSender(Protocol):
+    """Signs and posts one attempt to ``address`` (already checked), naming the URL's host;
+    a timeout or a refused connection is a result with an ``error``, not an exception."""
+
+    def send(self, delivery: Delivery, address: IpAddress, at: datetime) -> AttemptResult: ...
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,11 @@ from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
 from healthcare.domain.doctors import Doctor
+from healthcare.domain.feeds import CalendarFeed
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.users import Role, User
+from healthcare.domain.webhooks import AttemptLog, WebhookEndpoint
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 #: One answer: wire field name -> JSON-ready value.
@@ -250,3 +252,35 @@ def audit_event_view(event: AuditEvent) -> View:
         "patient": event.patient_id,
         "outcome": event.outcome.value,
     }
+
+
+def webhook_view(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> View:
+    """A webhook endpoint; its signing secret only where it is shown (create, rotate)."""
+    view: View = {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "description": endpoint.description,
+        "is_active": endpoint.is_active,
+        "created_at": endpoint.created_at,
+    }
+    if with_secret:
+        view["secret"] = endpoint.secret
+    return view
+
+
+def attempt_view(attempt: AttemptLog) -> View:
+    return {
+        "event_id": attempt.event_id,
+        "type": attempt.type,
+        "attempt": attempt.attempt,
+        "status_code": attempt.status_code,
+        "error": attempt.error,
+        "at": attempt.at,
+        "next_attempt_at": attempt.next_attempt_at,
+    }
+
+
+def calendar_feed_view(feed: CalendarFeed, url: str | None = None) -> View:
+    """A calendar feed; its secret URL only in the answer that makes it."""
+    return {"id": feed.id, "owner": feed.owner_id, "url": url, "created_at": feed.created_at}

@@ -28,6 +28,9 @@ class UnitOfWork(ABC):
     audit: ports.AuditRepository
     revocations: ports.TokenRevocations
     outbox: ports.OutboxRepository
+    webhook_endpoints: ports.WebhookEndpointRepository
+    webhooks: ports.WebhookOutbox
+    calendar_feeds: ports.CalendarFeedRepository
 
     #: Set by :meth:`read_only` before entering.
     reading_only = False

@@ -72,6 +72,9 @@ class Appointment(Entity):
     late_cancellation: bool = False
     #: The history copy of the slot this appointment was moved away from, if it was moved.
     rescheduled_from: int | None = None
+    #: How many times it changed since booking: a calendar feed's SEQUENCE (RFC 5545), which
+    #: tells a calendar app which version of the event is newer.
+    sequence: int = 0
 
     def __post_init__(self) -> None:
         interval = Interval(self.start, self.end)
@@ -138,7 +141,7 @@ class Appointment(Entity):
                 self.status, target, "a patient cancels only before it starts"
             )
         self.status = target
-        self.updated_at = now
+        self._changed(now)
         if target is Status.CANCELLED:
             text = require_text(reason, "reason", REASON_MAX, allow_empty=True) if reason else ""
             self.cancellation_reason = text or None
@@ -154,7 +157,7 @@ class Appointment(Entity):
         self.start, self.end = new_slot.start, new_slot.end
         self.blocked_until = new_slot.end + buffer
         self.status = Status.PENDING
-        self.updated_at = now
+        self._changed(now)
 
     def history_copy(self, now: datetime) -> Appointment:
         """What this appointment was before a move: a cancelled copy ("rescheduled") that
@@ -178,7 +181,12 @@ class Appointment(Entity):
         if self.party_of(actor) not in (Party.ADMIN, Party.PATIENT):
             raise PermissionDenied("Only the appointment's patient or an admin may edit the reason.")
         self.reason = require_text(reason, "reason", REASON_MAX, allow_empty=True)
+        self._changed(now)
+
+    def _changed(self, now: datetime) -> None:
+        """Every change of a booked appointment goes through here."""
         self.updated_at = now
+        self.sequence += 1
 
 
 class Party(StrEnum):

@@ -25,6 +25,8 @@ class Outcome(StrEnum):
 class Resource(StrEnum):
     MEDICAL_RECORD = "medical_record"
     PATIENT = "patient"
+    #: A fetch of a doctor's calendar feed, which names their patients.
+    CALENDAR_FEED = "calendar_feed"
 
 
 @dataclass(eq=False)

@@ -13,6 +13,8 @@ Exit status: 0 done; 1 refused by a rule, or bad rows in an input file; 2 wrong 
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -334,4 +336,38 @@ def seed_demo(
     click.echo(
         f"sign in as {demo.DEMO_ADMIN} (or any demo user) with password {demo.DEMO_PASSWORD!r}",
         err=True,
+    )
+
+
+# -- workers ---------------------------------------------------------------------------------
+
+
+@main.command("deliver-webhooks")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.pass_obj
+def deliver_webhooks(container: Any, once: bool) -> None:
+    """Deliver the webhook outbox: signed POSTs, retried on schedule, until stopped (SIGTERM or
+    Ctrl-C: attempts in flight finish first). Several may run at once.
+
+    One JSON line per attempt goes to stderr (no bodies); the summary to stdout."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    attempts = logging.getLogger("healthcare.webhooks")
+    attempts.addHandler(handler)
+    attempts.setLevel(logging.INFO)
+    attempts.propagate = False
+    worker = container.webhook_worker()
+    if not once:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: worker.stop())
+    try:
+        with progress("attempted") as advance:
+            report = worker.run(once=once, progress=advance)
+    finally:
+        attempts.removeHandler(handler)
+    click.echo(
+        f"deliver-webhooks: {report.delivered} delivered, {report.retrying} to retry, "
+        f"{report.failed} failed, {report.pending} pending"
     )

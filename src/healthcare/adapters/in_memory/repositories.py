@@ -9,10 +9,12 @@ no overlapping window, one record per appointment), raising the same domain erro
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from healthcare.application.ports import Page, PageRequest
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import ACTIVE, Appointment, Status
 from healthcare.domain.audit import AuditEvent
@@ -28,6 +30,8 @@ from healthcare.domain.errors import (
     RecordAlreadyExists,
     SlotUnavailable,
 )
+from healthcare.domain.events import Event
+from healthcare.domain.feeds import CalendarFeed, FeedEntry, FeedOwner
 from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
@@ -35,6 +39,13 @@ from healthcare.domain.records import MedicalRecord
 from healthcare.domain.calendar import Calendar
 from healthcare.domain.time import Interval, zone
 from healthcare.domain.users import User
+from healthcare.domain.webhooks import (
+    AttemptLog,
+    AttemptResult,
+    Delivery,
+    DeliveryStatus,
+    WebhookEndpoint,
+)
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E", bound=Any)
@@ -97,6 +108,16 @@ class _Repository(Generic[E]):
 
     def _others(self, entity: E) -> Iterable[E]:
         return (row for row in self._rows.values() if row.id != entity.id)
+
+    def _page(
+        self,
+        request: PageRequest,
+        keep: Callable[[E], bool] = lambda _: True,
+        order: Callable[[E], Any] = lambda row: row.id,
+    ) -> Page[E]:
+        rows = sorted((r for r in self._rows.values() if keep(r)), key=order)
+        chosen = rows[request.offset : request.offset + request.page_size]
+        return Page(items=[copy.deepcopy(r) for r in chosen], total=len(rows), request=request)
 
 
 class InMemoryUserRepository(_Repository[User]):
@@ -358,6 +379,180 @@ class InMemoryOutboxRepository(_Repository[OutboxMessage]):
 
     def mark_sent(self, message_id: int, at: datetime) -> None:
         self._rows[message_id].sent_at = at
+
+
+class InMemoryWebhookEndpointRepository(_Repository[WebhookEndpoint]):
+    table_name = "webhook_endpoints"
+
+    def list(self, page: PageRequest) -> Page[WebhookEndpoint]:
+        return self._page(page)
+
+    def delete(self, entity_id: int) -> None:
+        for owned in ("webhook_messages", "webhook_attempts"):
+            rows = self._tables[owned]
+            for row_id in [i for i, row in rows.items() if _endpoint_of(row) == entity_id]:
+                del rows[row_id]
+        super().delete(entity_id)
+
+
+def _endpoint_of(row: Any) -> int:
+    """The endpoint of an outbox row or of a log line (kept as ``(endpoint_id, line)``)."""
+    return row[0] if isinstance(row, tuple) else row.endpoint_id  # type: ignore[no-any-return]
+
+
+class _Message:
+    """A row of the in-memory webhook outbox."""
+
+    def __init__(self, id: int, endpoint_id: int, event: Event) -> None:  # noqa: A002
+        self.id, self.endpoint_id = id, endpoint_id
+        self.event_id, self.event_type, self.body = event.id, str(event.type), event.body()
+        self.status = DeliveryStatus.PENDING
+        self.attempts = 0
+        self.next_attempt_at: datetime | None = event.occurred_at
+        self.claim: str | None = None
+
+
+class InMemoryWebhookOutbox:
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self._endpoints = tables["webhook_endpoints"]
+        self._messages = tables["webhook_messages"]
+        self._attempts = tables["webhook_attempts"]
+
+    def publish(self, event: Event) -> int:
+        written = 0
+        for endpoint in self._endpoints.values():
+            if endpoint.is_active and endpoint.subscribes_to(event.type):
+                self._messages.last_id += 1
+                message = _Message(self._messages.last_id, endpoint.id, event)
+                self._messages[message.id] = message
+                written += 1
+        return written
+
+    def claim(
+        self,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        limit: int,
+        per_endpoint: int,
+        busy_endpoints: Sequence[int],
+        claim: str,
+    ) -> list[Delivery]:
+        due = sorted(
+            (
+                m
+                for m in self._messages.values()
+                if m.status is DeliveryStatus.PENDING
+                and m.next_attempt_at <= now
+                and self._endpoints[m.endpoint_id].is_active
+                and m.endpoint_id not in busy_endpoints
+            ),
+            key=lambda m: (m.next_attempt_at, m.id),
+        )[: limit * 4]
+        taken: Counter[int] = Counter()
+        claimed = []
+        for message in due:
+            if len(claimed) == limit:
+                break
+            if taken[message.endpoint_id] == per_endpoint:
+                continue
+            taken[message.endpoint_id] += 1
+            message.next_attempt_at, message.claim = lease_until, claim
+            endpoint = self._endpoints[message.endpoint_id]
+            claimed.append(
+                Delivery(
+                    id=message.id,
+                    endpoint_id=message.endpoint_id,
+                    event_id=message.event_id,
+                    event_type=message.event_type,
+                    body=message.body,
+                    attempt=message.attempts + 1,
+                    url=endpoint.url,
+                    secret=endpoint.secret,
+                )
+            )
+        return sorted(claimed, key=lambda delivery: delivery.id)
+
+    def settle(
+        self,
+        delivery: Delivery,
+        claim: str,
+        result: AttemptResult,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> bool:
+        message = self._messages.get(delivery.id)
+        if (
+            message is None
+            or message.claim != claim
+            or message.attempts != delivery.attempt - 1
+            or message.status is not DeliveryStatus.PENDING
+        ):
+            return False
+        message.attempts, message.status = delivery.attempt, status
+        message.next_attempt_at, message.claim = next_attempt_at, None
+        self._attempts.last_id += 1
+        log = AttemptLog(
+            id=self._attempts.last_id,
+            event_id=delivery.event_id,
+            type=delivery.event_type,
+            attempt=delivery.attempt,
+            status_code=result.status_code,
+            error=result.error,
+            at=result.at,
+            next_attempt_at=next_attempt_at,
+        )
+        self._attempts[log.id] = (delivery.endpoint_id, log)  # type: ignore[index]
+        return True
+
+    def attempts(self, endpoint_id: int, page: PageRequest) -> Page[AttemptLog]:
+        found = sorted(
+            (log for endpoint, log in self._attempts.values() if endpoint == endpoint_id),
+            key=lambda log: log.id,
+            reverse=True,
+        )
+        return Page(found[page.offset : page.offset + page.page_size], len(found), page)
+
+    def pending(self) -> int:
+        return sum(m.status is DeliveryStatus.PENDING for m in self._messages.values())
+
+
+class InMemoryCalendarFeedRepository(_Repository[CalendarFeed]):
+    table_name = "calendar_feeds"
+
+    def get_by_digest(self, token_digest: str) -> CalendarFeed | None:
+        found = [f for f in self._rows.values() if f.token_digest == token_digest]
+        return copy.deepcopy(found[0]) if found else None
+
+    def list(self, page: PageRequest, owner_id: int | None = None) -> Page[CalendarFeed]:
+        return self._page(page, lambda f: owner_id is None or f.owner_id == owner_id)
+
+    def entries(
+        self, kind: FeedOwner, profile_id: int, start: datetime, end: datetime
+    ) -> list[FeedEntry]:
+        appointments = self._tables["appointments"]
+        history = {a.rescheduled_from for a in appointments.values()}
+        doctors, patients = self._tables["doctors"], self._tables["patients"]
+        found = [
+            a
+            for a in appointments.values()
+            if (a.doctor_id if kind is FeedOwner.DOCTOR else a.patient_id) == profile_id
+            and start <= a.start < end
+            and a.id not in history
+        ]
+        return [
+            FeedEntry(
+                appointment_id=a.id,  # type: ignore[arg-type]
+                start=a.start,
+                end=a.end,
+                status=a.status,
+                sequence=a.sequence,
+                updated_at=a.updated_at,
+                doctor_name=doctors[a.doctor_id].name,
+                patient_name=patients[a.patient_id].name,
+            )
+            for a in sorted(found, key=lambda a: (a.start, a.id))
+        ]
 
 
 class InMemoryTokenRevocations:

@@ -22,6 +22,10 @@ TABLES = (
     "audit",
     "revocations",
     "outbox",
+    "webhook_endpoints",
+    "webhook_messages",
+    "webhook_attempts",
+    "calendar_feeds",
 )
 
 
@@ -54,6 +58,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.audit = repos.InMemoryAuditRepository(self.tables)
         self.revocations = repos.InMemoryTokenRevocations(self.tables)
         self.outbox = repos.InMemoryOutboxRepository(self.tables)
+        self.webhook_endpoints = repos.InMemoryWebhookEndpointRepository(self.tables)
+        self.webhooks = repos.InMemoryWebhookOutbox(self.tables)
+        self.calendar_feeds = repos.InMemoryCalendarFeedRepository(self.tables)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

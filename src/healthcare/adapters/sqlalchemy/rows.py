@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any, Generic, TypeVar
 
+import json
+
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -19,12 +21,14 @@ from healthcare.domain.audit import Action, AuditEvent, Outcome, Resource
 from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
 from healthcare.domain.doctors import Doctor
+from healthcare.domain.feeds import CalendarFeed, FeedOwner
 from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.policy import BookingPolicy
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.users import Role, User
+from healthcare.domain.webhooks import AttemptLog, WebhookEndpoint
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E")
@@ -198,10 +202,12 @@ class AppointmentRow(EntityRow[Appointment]):
     blocked_until: Mapped[datetime | None]
     late_cancellation: Mapped[bool]
     rescheduled_from: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
 
     @classmethod
     def values_of(cls, appointment: Appointment) -> dict[str, Any]:
         return {
+            "sequence": appointment.sequence,
             "blocked_until": appointment.blocked_until,
             "late_cancellation": appointment.late_cancellation,
             "rescheduled_from": appointment.rescheduled_from,
@@ -231,6 +237,7 @@ class AppointmentRow(EntityRow[Appointment]):
             blocked_until=self.blocked_until,
             late_cancellation=self.late_cancellation,
             rescheduled_from=self.rescheduled_from,
+            sequence=self.sequence,
         )
 
 
@@ -454,3 +461,122 @@ class SignInAttemptRow(Base):
     bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer)
     window_ends: Mapped[datetime]
+
+
+class WebhookEndpointRow(EntityRow[WebhookEndpoint]):
+    __tablename__ = "webhook_endpoints"
+
+    url: Mapped[str] = mapped_column(String(2000))
+    #: The subscribed event types as a JSON array (``["*"]``: all); the outbox's fan-out
+    #: matches a type inside it.
+    events: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(64))
+    is_active: Mapped[bool]
+    created_at: Mapped[datetime]
+
+    @classmethod
+    def values_of(cls, endpoint: WebhookEndpoint) -> dict[str, Any]:
+        return {
+            "url": endpoint.url,
+            "events": json.dumps(list(endpoint.events)),
+            "description": endpoint.description,
+            "secret": endpoint.secret,
+            "is_active": endpoint.is_active,
+            "created_at": endpoint.created_at,
+        }
+
+    def to_domain(self) -> WebhookEndpoint:
+        return WebhookEndpoint(
+            id=self.id,
+            url=self.url,
+            events=tuple(json.loads(self.events)),
+            description=self.description,
+            secret=self.secret,
+            is_active=self.is_active,
+            created_at=self.created_at,
+        )
+
+
+class WebhookMessageRow(Base):
+    """The webhook outbox: one row per event and subscribed endpoint, with its delivery state.
+
+    ``next_attempt_at`` is when the row is due; a worker that claims it moves it to the end of
+    its lease and writes its ``claim``, so a row whose worker died is due again afterwards.
+    """
+
+    __tablename__ = "webhook_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    #: Attempts made and settled so far.
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None]
+    claim: Mapped[str | None] = mapped_column(String(32))
+
+
+class WebhookAttemptRow(EntityRow[AttemptLog]):
+    """The delivery log: one row per settled attempt. Never the body."""
+
+    __tablename__ = "webhook_attempts"
+
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+
+    def to_domain(self) -> AttemptLog:
+        return AttemptLog(
+            id=self.id,
+            event_id=self.event_id,
+            type=self.event_type,
+            attempt=self.attempt,
+            status_code=self.status_code,
+            error=self.error,
+            at=self.at,
+            next_attempt_at=self.next_attempt_at,
+        )
+
+
+class CalendarFeedRow(EntityRow[CalendarFeed]):
+    """A doctor's or a patient's feed (exactly one of the two profile columns is set)."""
+
+    __tablename__ = "calendar_feeds"
+
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
+    #: SHA-256 of the URL's token, hex; the token itself is never stored.
+    token_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    @classmethod
+    def values_of(cls, feed: CalendarFeed) -> dict[str, Any]:
+        doctor = feed.kind is FeedOwner.DOCTOR
+        return {
+            "owner_id": feed.owner_id,
+            "doctor_id": feed.profile_id if doctor else None,
+            "patient_id": None if doctor else feed.profile_id,
+            "token_digest": feed.token_digest,
+            "created_at": feed.created_at,
+        }
+
+    def to_domain(self) -> CalendarFeed:
+        doctor = self.doctor_id is not None
+        return CalendarFeed(
+            id=self.id,
+            owner_id=self.owner_id,
+            kind=FeedOwner.DOCTOR if doctor else FeedOwner.PATIENT,
+            profile_id=self.doctor_id if doctor else self.patient_id,  # type: ignore[arg-type]
+            token_digest=self.token_digest,
+            created_at=self.created_at,
+        )

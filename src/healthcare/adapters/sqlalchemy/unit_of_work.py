@@ -39,6 +39,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.audit = repos.SqlAlchemyAuditRepository(tx)
         self.revocations = repos.SqlAlchemyTokenRevocations(tx)
         self.outbox = repos.SqlAlchemyOutboxRepository(tx)
+        self.webhook_endpoints = repos.SqlAlchemyWebhookEndpointRepository(tx)
+        self.webhooks = repos.SqlAlchemyWebhookOutbox(tx)
+        self.calendar_feeds = repos.SqlAlchemyCalendarFeedRepository(tx)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

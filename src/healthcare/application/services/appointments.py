@@ -23,6 +23,7 @@ from healthcare.domain.appointments import (
 from healthcare.domain.calendar import local_day
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import InvalidInput
+from healthcare.domain.events import EventType, appointment_event, step_event
 from healthcare.domain.idempotency import claim, owner_of
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from healthcare.domain.time import Interval, zone
@@ -72,7 +73,7 @@ class AppointmentService(Service):
         slot = slot_for(command.start, doctor.appointment_minutes)
         policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=None)
         # The storage refuses a slot the doctor (with the buffer) or the patient is busy in.
-        return uow.appointments.add(
+        appointment = uow.appointments.add(
             Appointment(
                 patient_id=patient_id,
                 doctor_id=doctor.id,  # type: ignore[arg-type]
@@ -84,6 +85,8 @@ class AppointmentService(Service):
                 updated_at=now,
             )
         )
+        uow.webhooks.publish(appointment_event(EventType.APPOINTMENT_BOOKED, appointment, now))
+        return appointment
 
     def get(self, actor: Actor, appointment_id: int) -> View:
         return found(self.reads.appointment(Scope.of(actor), appointment_id), "Appointment")
@@ -104,6 +107,7 @@ class AppointmentService(Service):
             appointment = self._visible(uow, actor, appointment_id)
             appointment.move_to(target, actor, now, reason=reason, policy=self.policy)
             uow.appointments.update(appointment)
+            uow.webhooks.publish(step_event(appointment, now))
             uow.commit()
         return appointment
 
@@ -134,7 +138,8 @@ class AppointmentService(Service):
                 appointment.rescheduled_from = history.id
             if "reason" in changes:
                 appointment.change_reason(actor, changes["reason"] or "", now)
-            if "status" in changes and changes["status"] != appointment.status:
+            moved = "status" in changes and changes["status"] != appointment.status
+            if moved:
                 appointment.move_to(
                     status_named(changes["status"]),
                     actor,
@@ -148,6 +153,12 @@ class AppointmentService(Service):
                     {"cancellation_reason": ["Only when cancelling."]},
                 )
             uow.appointments.update(appointment)
+            if "start" in changes:
+                uow.webhooks.publish(
+                    appointment_event(EventType.APPOINTMENT_RESCHEDULED, appointment, now)
+                )
+            if moved:
+                uow.webhooks.publish(step_event(appointment, now))
             uow.commit()
         return appointment
 

@@ -14,6 +14,11 @@ load, ``NewRecord(appointment=10)`` its eleventh appointment. Histories load as 
 windows and appointments may lie in the past (the "not in the past" rule binds new bookings, not
 records of old ones). Hashing a password costs tens of milliseconds by design, so every user of a
 load shares one password, hashed once.
+
+A load publishes no webhook events (SPEC section 9.1): it brings in history that happened
+elsewhere, not changes made in this clinic, and thousands of ``appointment.booked`` events
+for visits booked years ago would tell receivers nothing true. Receivers that need the loaded
+data read it through the API.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from healthcare.domain.availability import (
 )
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import DomainError
+from healthcare.domain.events import step_event
 from healthcare.domain.notifications import reminder_for
 from healthcare.domain.time import Interval, require_aware
 
@@ -74,6 +75,7 @@ class NoShowJob(Service):
                 for appointment in batch:
                     appointment.move_to(Status.NO_SHOW, actor, now)
                     uow.appointments.update(appointment)
+                    uow.webhooks.publish(step_event(appointment, now))
                 uow.commit()
             marked += len(batch)
             progress(len(batch))

@@ -15,6 +15,7 @@ from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
 from healthcare.domain.errors import NotFound, PermissionDenied, RecordAlreadyExists
+from healthcare.domain.events import EventType, record_event
 from healthcare.domain.idempotency import claim, owner_of
 from healthcare.domain.records import MedicalRecord
 
@@ -62,6 +63,7 @@ class MedicalRecordService(Service):
             raise RecordAlreadyExists()
         record = uow.records.add(record)
         self.audit(uow, actor, Action.CREATE, RECORD, [(record.id, record.patient_id)])
+        uow.webhooks.publish(record_event(EventType.MEDICAL_RECORD_CREATED, record, record.created_at))
         return record
 
     def get(self, actor: Actor, record_id: int) -> View:
@@ -84,6 +86,7 @@ class MedicalRecordService(Service):
                 record.revise(actor, now, **given(command))
                 uow.records.update(record)
                 self.audit(uow, actor, Action.UPDATE, RECORD, [(record.id, record.patient_id)])
+                uow.webhooks.publish(record_event(EventType.MEDICAL_RECORD_UPDATED, record, now))
                 uow.commit()
         except (NotFound, PermissionDenied):
             self.audit_denied(actor, Action.UPDATE, RECORD, record_id, None)

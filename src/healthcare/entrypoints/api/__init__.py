@@ -11,12 +11,14 @@ from healthcare.entrypoints.api import (
     availabilities,
     availability_exceptions,
     availability_rules,
+    calendar_feeds,
     doctors,
     health,
     patients,
     records,
     slots,
     users,
+    webhooks,
 )
 
 #: In the order the OpenAPI document lists them.
@@ -32,5 +34,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     appointments.blp,
     records.blp,
     audit.blp,
+    webhooks.blp,
+    calendar_feeds.blp,
+    calendar_feeds.feed_blp,
     health.blp,
 )
