@@ -1,4 +1,4 @@
-"""Real processes for the fault tests: a private PostgreSQL cluster, a gunicorn server, a
+"""Real processes for the fault tests: a private PostgreSQL cluster, the production server, a
 booking load from threads. Every helper is bounded in time and cleans up after itself.
 """
 
@@ -137,23 +137,29 @@ class Server:
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
+#: The command of each server compared (docs/OPERATIONS.md); HEALTHCARE_TEST_SERVER picks one.
+SERVER_COMMANDS = {
+    "granian": lambda port, workers: [
+        str(VENV_BIN / "healthcare"), "serve", "--no-upgrade", "--host", LOOPBACK,
+        "--port", str(port), "--workers", str(workers),
+    ],
+    "gunicorn": lambda port, workers: [
+        str(VENV_BIN / "gunicorn"), "-c", "python:healthcare.entrypoints.gunicorn_conf",
+        "-b", f"{LOOPBACK}:{port}", "-w", str(workers), "healthcare.bootstrap:create_app()",
+    ],
+}
+
+
 @contextmanager
-def gunicorn(database_url: str, directory: Path, workers: int = 2) -> Iterator[Server]:
+def served(database_url: str, directory: Path, workers: int = 2) -> Iterator[Server]:
+    """The production server (``healthcare serve``) on a migrated database, on a free port."""
     port = free_port()
     env = server_environment(database_url, directory / "instance")
-    env.update(
-        GUNICORN_BIND=f"{LOOPBACK}:{port}",
-        WEB_CONCURRENCY=str(workers),  # threads: the packaged default
-    )
-    output = directory / "gunicorn.log"
+    command = SERVER_COMMANDS[os.environ.get("HEALTHCARE_TEST_SERVER", "granian")](port, workers)
+    output = directory / "server.log"
     with output.open("wb") as log:
         process = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "-c",
-                "python:healthcare.entrypoints.gunicorn_conf",
-                "healthcare.bootstrap:create_app()",
-            ],
+            command,
             env=env,
             cwd=directory,
             stdout=log,
@@ -162,13 +168,17 @@ def gunicorn(database_url: str, directory: Path, workers: int = 2) -> Iterator[S
         )
     server = Server(process, f"http://{LOOPBACK}:{port}", output)
     try:
-        up = wait_until(lambda: call(server.base, "GET", "/healthz")[0] == 200, timeout=30)
+        up = wait_until(
+            lambda: call(server.base, "GET", "/healthz")[0] == 200
+            and len(server.workers()) == workers,
+            timeout=30,
+        )
         assert up, output.read_text()[-3000:]
         yield server
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
+            process.wait(timeout=40)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from healthcare.adapters.sqlalchemy import create_engine_from_url, upgrade_schema
-from tests.security.servers import Load, gunicorn, private_cluster, seed, wait_until
+from tests.security.servers import Load, private_cluster, seed, served, wait_until
 from tests.support.databases import require_postgres
 
 pytestmark = pytest.mark.slow
@@ -89,7 +89,7 @@ def test_a_postgresql_restart_under_load_is_503_then_recovers_and_loses_no_booki
     require_postgres()  # the binaries and a server setup like CI's; fails under CI=true
     with private_cluster() as cluster:
         _migrate(cluster.url)
-        with gunicorn(cluster.url, tmp_path) as server:
+        with served(cluster.url, tmp_path) as server:
             slots = seed(server.base, cluster.url)
             load = Load(server.base, slots, threads=4, limit_s=45)
             with load.running():
@@ -120,7 +120,7 @@ def _kill_workers_mid_write(server: object, load: Load, kills: int = 3) -> int:
         before = load.count(201)
         assert wait_until(lambda b=before: load.count(201) >= b + 3, timeout=20), load.statuses[-5:]
         workers = server.workers()  # type: ignore[attr-defined]
-        assert workers, "gunicorn has no workers"
+        assert workers, "the server has no workers"
         os.kill(workers[0], signal.SIGKILL)
         killed += 1
     return killed
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_write_leaves_a_whole_database_and_every_201(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = request.getfixturevalue(f"{backend}_url")  # migrated and empty
-    with gunicorn(url, tmp_path) as server:
+    with served(url, tmp_path) as server:
         slots = seed(server.base, url)
         load = Load(server.base, slots, threads=4, limit_s=45)
         with load.running():
