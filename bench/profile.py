@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from bench.run import RESULTS, SECRET, database_url
+from bench.database import RESULTS, SECRET, Database
 from healthcare.bootstrap import create_app
 from healthcare.config import Settings
 from healthcare.entrypoints.api.security import issue_tokens
@@ -39,7 +39,7 @@ def main() -> None:
     settings = Settings.from_env(
         {},
         env="production",
-        database_url=database_url(args.database),
+        database_url=Database(args.database).url,
         jwt_secret_key=SECRET,
         instance_path=str(RESULTS / "instance"),
     )
