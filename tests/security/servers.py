@@ -20,11 +20,15 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from healthcare.adapters.sqlalchemy import create_engine_from_url
+from healthcare.adapters.sqlalchemy.types import UtcDateTime
 from tests.e2e.conftest import PASSWORD, SECRET
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -185,11 +189,17 @@ def served(database_url: str, directory: Path, workers: int = 2) -> Iterator[Ser
 
 
 def call(
-    base: str, method: str, path: str, body: Any = None, token: str | None = None
-) -> tuple[int, dict[str, str], Any]:
-    """One request: (status, headers, JSON body); status 0 when the connection failed."""
+    base: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Message, Any]:
+    """One request: (status, headers, JSON body); status 0 when the connection failed. The
+    headers are looked up ignoring case, as HTTP means them (granian sends them lower case)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token:
@@ -199,23 +209,23 @@ def call(
             raw = response.read()
             return (
                 response.status,
-                dict(response.headers),
+                response.headers,
                 json.loads(raw) if raw else None,
             )
     except urllib.error.HTTPError as error:
         try:
             raw = error.read()
         except http.client.HTTPException:  # the worker died mid-answer
-            return 0, {}, None
+            return 0, Message(), None
         try:
             payload = json.loads(raw) if raw else None
         except ValueError:
             payload = raw.decode(errors="replace")
-        return error.code, dict(error.headers), payload
+        return error.code, error.headers, payload
     # A worker killed mid-answer cuts the body short (IncompleteRead): to the client that is a
     # failed connection, whatever the status line said.
     except (urllib.error.URLError, http.client.HTTPException, OSError):
-        return 0, {}, None
+        return 0, Message(), None
 
 
 # -- a clinic with many free slots, and a load that books them -------------------------------
@@ -309,13 +319,18 @@ def _iso(moment: datetime) -> str:
 
 @dataclass
 class Load:
-    """Threads booking the planned slots one after another until told to stop."""
+    """Threads booking the planned slots one after another until told to stop. A booking that
+    fails (no answer, or 503) is tried again later, as a client would; with ``keyed`` it is
+    sent again under the same ``Idempotency-Key``."""
 
     base: str
     slots: Slots
     threads: int = 4
     limit_s: float = 40.0
+    keyed: bool = False
     booked: list[int] = field(default_factory=list)
+    #: The slots the clients believe they booked (a 201 came back), and the id they were given.
+    acknowledged: dict[tuple[int, int, str], int] = field(default_factory=dict)
     statuses: list[tuple[float, int, str]] = field(default_factory=list)
     retry_after_missing: int = 0
     _next: int = 0
@@ -332,21 +347,27 @@ class Load:
             self._next += 1
             return self.slots.plan[self._next - 1]
 
-    def _run(self) -> None:
+    def _run(self, retries_only: bool = False) -> None:
         deadline = time.monotonic() + self.limit_s
-        while not self._stop.is_set() and time.monotonic() < deadline:
+        while (retries_only or not self._stop.is_set()) and time.monotonic() < deadline:
+            with self._lock:
+                if retries_only and not self._retry:
+                    return
             slot = self._take()
             if slot is None:
                 return
             doctor, patient, start = slot
             body = {"doctor": doctor, "patient": patient, "datetime": start}
+            # The key names the slot: the same one on every attempt at it.
+            key = {"Idempotency-Key": f"{doctor}-{patient}-{start}"} if self.keyed else None
             status, headers, answer = call(
-                self.base, "POST", "/api/appointments/", body, self.slots.admin
+                self.base, "POST", "/api/appointments/", body, self.slots.admin, key
             )
             with self._lock:
                 self.statuses.append((time.monotonic(), status, str(answer)[:200]))
                 if status == 201:
                     self.booked.append(answer["id"])
+                    self.acknowledged[slot] = answer["id"]
                 if status == 503 and not headers.get("Retry-After"):
                     self.retry_after_missing += 1
                 if status in (0, 503):  # try that slot again later, as a client would
@@ -366,6 +387,11 @@ class Load:
             for worker in workers:
                 worker.join(timeout=15)
 
+    def finish_retries(self) -> None:
+        """After the load: the failed bookings still waiting for their retry get it (a client
+        keeps trying until it has an answer), so every slot ends with one."""
+        self._run(retries_only=True)
+
     def count(self, status: int) -> int:
         with self._lock:
             return sum(1 for _, s, _ in self.statuses if s == status)
@@ -373,3 +399,29 @@ class Load:
     def booked_since(self, moment: float) -> int:
         with self._lock:
             return sum(1 for at, s, _ in self.statuses if s == 201 and at > moment)
+
+    def first_after(self, moment: float, status: int) -> float | None:
+        """Seconds from ``moment`` to the first answer ``status`` after it."""
+        with self._lock:
+            return next((at - moment for at, s, _ in self.statuses if s == status and at > moment), None)
+
+
+def stored_bookings(url: str, slots: Slots) -> dict[tuple[int, int, str], list[int]]:
+    """The planned slots as the database holds them: each slot's active appointment ids."""
+    engine = create_engine_from_url(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, doctor_id, patient_id, start_at FROM appointments"
+                     " WHERE status IN ('pending', 'confirmed')")
+                .columns(start_at=UtcDateTime())
+            ).all()
+    finally:
+        engine.dispose()
+    planned = set(slots.plan)
+    stored: dict[tuple[int, int, str], list[int]] = {}
+    for appointment, doctor, patient, start in rows:
+        slot = (doctor, patient, _iso(start))
+        if slot in planned:
+            stored.setdefault(slot, []).append(appointment)
+    return stored

@@ -1,6 +1,6 @@
 """Faults under load (OWASP API4, availability): the database restarts, a worker dies mid-write.
 
-Real processes: a gunicorn server on loopback, a booking load from threads, and for the restart
+Real processes: the production server (`healthcare serve`) on loopback, a booking load from threads, and for the restart
 a private PostgreSQL cluster made by ``initdb`` in a temporary directory on a free port (never
 the shared server). Every answer during the fault is 201, 409 or 503 with ``Retry-After`` (never
 a 500), the service recovers by itself, and every booking that was answered 201 is stored,
@@ -19,7 +19,14 @@ import pytest
 from sqlalchemy import text
 
 from healthcare.adapters.sqlalchemy import create_engine_from_url, upgrade_schema
-from tests.security.servers import Load, private_cluster, seed, served, wait_until
+from tests.security.servers import (
+    Load,
+    private_cluster,
+    seed,
+    served,
+    stored_bookings,
+    wait_until,
+)
 from tests.support.databases import require_postgres
 
 pytestmark = pytest.mark.slow
@@ -163,3 +170,27 @@ def test_a_worker_killed_mid_write_leaves_a_whole_database_and_every_201(
         finally:
             engine.dispose()
         assert unvalidated == [] and invalid_indexes == []
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_workers_killed_under_keyed_booking_load_leave_every_booking_exactly_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Clients that retry a failed booking (no answer, or 503) under the same Idempotency-Key
+    end up with exactly the bookings they believe they made: each stored once, under the id
+    they were given, and nothing stored that no client knows of."""
+    url = request.getfixturevalue(f"{backend}_url")
+    with served(url, tmp_path) as server:
+        slots = seed(server.base, url)
+        load = Load(server.base, slots, threads=4, limit_s=45, keyed=True)
+        with load.running():
+            killed = _kill_workers_mid_write(server, load)
+            resumed = time.monotonic()
+            assert wait_until(lambda: load.booked_since(resumed) >= 3, timeout=RECOVERY_S)
+        load.finish_retries()
+    assert killed == 3 and len(load.acknowledged) > 10
+    assert [e for e in load.statuses if e[1] not in (201, 0, 503)] == []
+    stored = stored_bookings(url, slots)
+    assert {slot: [booked] for slot, booked in load.acknowledged.items()} == stored

@@ -13,6 +13,7 @@ Exit status: 0 done; 1 refused by a rule, or bad rows in an input file; 2 wrong 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -124,10 +125,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, upgrade
     settings = container.settings()
     # Nothing opened here may cross into the workers: each builds its own app and engine.
     container.shutdown_resources()
-    click.echo(f"Settings: {json.dumps(settings.describe(), default=str)}", err=True)
-    click.echo(f"Serving on http://{host}:{port}/ (docs at /api/swagger/)", err=True)
     # Each worker imports the factory by name and calls it, so it needs no pickling.
-    server.serve(f"{app_factory.__module__}:{app_factory.__qualname__}", host, port, workers)
+    http = server.granian(f"{app_factory.__module__}:{app_factory.__qualname__}", host, port, workers)
+    log = logging.getLogger("healthcare.server")
+    log.info("Settings: %s", json.dumps(settings.describe(), default=str))
+    log.info("Serving on http://%s:%s/ (docs at /api/swagger/)", host, port)
+    http.serve()
 
 
 # -- the database ----------------------------------------------------------------------------

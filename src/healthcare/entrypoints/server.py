@@ -60,11 +60,12 @@ def options(app: str, host: str, port: int, workers: int | None = None) -> dict[
     }
 
 
-def serve(app: str, host: str, port: int, workers: int | None = None) -> None:
-    """Serve until SIGINT or SIGTERM; SIGHUP restarts the workers one by one."""
+def granian(app: str, host: str, port: int, workers: int | None = None) -> Any:
+    """The server, ready to ``serve()`` until SIGINT or SIGTERM (SIGHUP restarts the workers
+    one by one). Making it configures logging, so what is logged from here on is JSON."""
     from granian import Granian
 
-    Granian(**options(app, host, port, workers)).serve()
+    return Granian(**options(app, host, port, workers))
 
 
 def logging_config(level: str = "info") -> dict[str, Any]:
