@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.database import RESULTS
-from healthcare.adapters.sqlalchemy import create_engine_from_url, upgrade_schema
 from tests.security.servers import (
     Load,
     Server,
+    migrate,
     private_cluster,
     seed,
     served,
@@ -55,7 +55,7 @@ def main() -> None:
 
 def restart_postgres(outage_s: float) -> dict[str, Any]:
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
-        _migrate(cluster.url)
+        migrate(cluster.url)
         with served(cluster.url, Path(directory)) as server:
             slots = seed(server.base, cluster.url, days=6)
             load = Load(server.base, slots, threads=4, limit_s=90)
@@ -75,7 +75,7 @@ def restart_postgres(outage_s: float) -> dict[str, Any]:
 
 def kill_workers(keyed: bool) -> dict[str, Any]:
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
-        _migrate(cluster.url)
+        migrate(cluster.url)
         with served(cluster.url, Path(directory)) as server:
             slots = seed(server.base, cluster.url, days=6)
             load = Load(server.base, slots, threads=4, limit_s=90, keyed=keyed)
@@ -121,14 +121,6 @@ def _figures(load: Load, slots: Any, url: str, fault: float, recovered: float) -
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def _migrate(url: str) -> None:
-    engine = create_engine_from_url(url)
-    try:
-        upgrade_schema(engine)
-    finally:
-        engine.dispose()
 
 
 def report(figures: dict[str, list[dict[str, Any]]]) -> None:

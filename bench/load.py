@@ -45,7 +45,8 @@ def requests(op: str, fixtures: Fixtures, bookings: list[Any]) -> list[tuple[str
     lines: list[tuple[str, str, str, str]] = []
     if op == "login":
         for email in fixtures.emails:
-            lines.append(("POST", "/api/auth/login/", "", json.dumps({"email": email, "password": DEMO_PASSWORD})))
+            body = json.dumps({"email": email, "password": DEMO_PASSWORD})
+            lines.append(("POST", "/api/auth/login/", "", body))
     elif op == "book":
         for token, _, doctor, start, _ in bookings:
             body = {"doctor": doctor, "datetime": _iso(start), "reason": "Benchmark visit"}
@@ -91,7 +92,7 @@ def wrk(server: Server, op: str, lines: list[str], args: argparse.Namespace, *, 
         server.base,
     ]
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    line = next(l for l in output.splitlines() if l.startswith("BENCH_JSON "))
+    line = next(row for row in output.splitlines() if row.startswith("BENCH_JSON "))
     raw = json.loads(line.removeprefix("BENCH_JSON "))
     statuses = {int(k): v for k, v in raw["statuses"].items()}
     ok = sum(v for k, v in statuses.items() if 200 <= k < 300)

@@ -71,12 +71,14 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql",
                         help="the clinic on the PostgreSQL server or in an SQLite file")
-    parser.add_argument("--scale", type=float, default=1.0, help="1 = 100 doctors, 20k patients, 200k appointments")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="1 = 100 doctors, 20k patients, 200k appointments")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured wrk run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (keep it low: 2 cores)")
     parser.add_argument("--workers", type=int, default=None, help="server workers [the packaged default]")
-    parser.add_argument("--threads", type=int, default=None, help="Python threads per worker [packaged default]")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="Python threads per worker [packaged default]")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--ceiling-clients", type=int, default=4, help="raw-SQL client processes")
     parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",

@@ -20,14 +20,14 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.message import Message
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from healthcare.adapters.sqlalchemy import create_engine_from_url
+from healthcare.adapters.sqlalchemy import create_engine_from_url, upgrade_schema
 from healthcare.adapters.sqlalchemy.types import UtcDateTime
 from tests.e2e.conftest import PASSWORD, SECRET
 
@@ -102,6 +102,15 @@ class Cluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+def migrate(url: str) -> None:
+    """The schema at head, as ``healthcare db upgrade`` leaves it."""
+    engine = create_engine_from_url(url)
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def private_cluster() -> Iterator[Cluster]:
     cluster = Cluster()
@@ -117,7 +126,7 @@ def private_cluster() -> Iterator[Cluster]:
 
 def server_environment(database_url: str, instance: Path) -> dict[str, str]:
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN", "WEB_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith("WEB_")},
         "DATABASE_URL": database_url,
         "JWT_SECRET_KEY": SECRET,
         "HEALTHCARE_ENV": "test",
@@ -141,25 +150,15 @@ class Server:
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
-#: The command of each server compared (docs/OPERATIONS.md); HEALTHCARE_TEST_SERVER picks one.
-SERVER_COMMANDS = {
-    "granian": lambda port, workers: [
-        str(VENV_BIN / "healthcare"), "serve", "--no-upgrade", "--host", LOOPBACK,
-        "--port", str(port), "--workers", str(workers),
-    ],
-    "gunicorn": lambda port, workers: [
-        str(VENV_BIN / "gunicorn"), "-c", "python:healthcare.entrypoints.gunicorn_conf",
-        "-b", f"{LOOPBACK}:{port}", "-w", str(workers), "healthcare.bootstrap:create_app()",
-    ],
-}
-
-
 @contextmanager
 def served(database_url: str, directory: Path, workers: int = 2) -> Iterator[Server]:
     """The production server (``healthcare serve``) on a migrated database, on a free port."""
     port = free_port()
     env = server_environment(database_url, directory / "instance")
-    command = SERVER_COMMANDS[os.environ.get("HEALTHCARE_TEST_SERVER", "granian")](port, workers)
+    command = [
+        str(VENV_BIN / "healthcare"), "serve", "--no-upgrade", "--host", LOOPBACK,
+        "--port", str(port), "--workers", str(workers),
+    ]
     output = directory / "server.log"
     with output.open("wb") as log:
         process = subprocess.Popen(

@@ -1,10 +1,10 @@
 """Faults under load (OWASP API4, availability): the database restarts, a worker dies mid-write.
 
-Real processes: the production server (`healthcare serve`) on loopback, a booking load from threads, and for the restart
-a private PostgreSQL cluster made by ``initdb`` in a temporary directory on a free port (never
-the shared server). Every answer during the fault is 201, 409 or 503 with ``Retry-After`` (never
-a 500), the service recovers by itself, and every booking that was answered 201 is stored,
-whole, in a database that passes its integrity checks.
+Real processes: the production server (``healthcare serve``) on loopback, a booking load from
+threads, and for the restart a private PostgreSQL cluster made by ``initdb`` in a temporary
+directory on a free port (never the shared server). Every answer during the fault is 201, 409
+or 503 with ``Retry-After`` (never a 500), the service recovers by itself, and every booking
+that was answered 201 is stored, whole, in a database that passes its integrity checks.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from healthcare.adapters.sqlalchemy import create_engine_from_url, upgrade_schema
+from healthcare.adapters.sqlalchemy import create_engine_from_url
 from tests.security.servers import (
     Load,
+    migrate,
     private_cluster,
     seed,
     served,
@@ -33,14 +34,6 @@ pytestmark = pytest.mark.slow
 OUTAGE_S = 2.0
 RECOVERY_S = 15.0
 ALLOWED = {201, 409, 503}
-
-
-def _migrate(url: str) -> None:
-    engine = create_engine_from_url(url)
-    try:
-        upgrade_schema(engine)
-    finally:
-        engine.dispose()
 
 
 def _stored(url: str, ids: list[int]) -> set[int]:
@@ -95,7 +88,7 @@ def test_a_postgresql_restart_under_load_is_503_then_recovers_and_loses_no_booki
 ) -> None:
     require_postgres()  # the binaries and a server setup like CI's; fails under CI=true
     with private_cluster() as cluster:
-        _migrate(cluster.url)
+        migrate(cluster.url)
         with served(cluster.url, tmp_path) as server:
             slots = seed(server.base, cluster.url)
             load = Load(server.base, slots, threads=4, limit_s=45)
