@@ -6,7 +6,8 @@ web workers SIGKILLed under it, with clients that retry without and with an Idem
 Everything runs on loopback: a private PostgreSQL cluster (``initdb`` in a temporary directory
 on a free port, never the shared server), the production server (``healthcare serve``, two
 workers) and four booking threads that retry a failed booking (no answer, or 503) as a client
-would. The figures go to stdout as a table and to ``bench/results/faults.json``.
+would. A fourth scenario restarts the workers (SIGHUP) under the same load. The figures go
+to stdout as a table and to ``bench/results/faults.json``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
         "PostgreSQL restarted": lambda: restart_postgres(args.outage),
         "3 workers killed, retries without a key": lambda: kill_workers(keyed=False),
         "3 workers killed, retries with a key": lambda: kill_workers(keyed=True),
+        "workers restarted (SIGHUP)": restart_workers,
     }
     figures = {name: [run() for _ in range(args.repeat)] for name, run in scenarios.items()}
     (RESULTS / "faults.json").write_text(json.dumps(figures, indent=2) + "\n")
@@ -86,6 +88,26 @@ def kill_workers(keyed: bool) -> dict[str, Any]:
                 wait_until(lambda: load.booked_since(last) >= AFTERWARDS, timeout=30)
             load.finish_retries()
         return _figures(load, slots, cluster.url, fault=first, recovered=last)
+
+
+def restart_workers() -> dict[str, Any]:
+    with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
+        migrate(cluster.url)
+        with served(cluster.url, Path(directory)) as server:
+            slots = seed(server.base, cluster.url, days=6)
+            load = Load(server.base, slots, threads=4, limit_s=90)
+            with load.running():
+                assert wait_until(lambda: load.count(201) >= 20, timeout=30)
+                before = set(server.workers())
+                began = time.monotonic()
+                os.kill(server.process.pid, signal.SIGHUP)
+                wait_until(lambda: not before & set(server.workers()), timeout=60)
+                done = time.monotonic()
+                wait_until(lambda: load.booked_since(done) >= AFTERWARDS, timeout=30)
+            load.finish_retries()
+        figures = _figures(load, slots, cluster.url, fault=began, recovered=done)
+    figures["restart_s"] = round(done - began, 2)
+    return figures
 
 
 def _kill(server: Server, load: Load) -> float:

@@ -187,3 +187,28 @@ def test_workers_killed_under_keyed_booking_load_leave_every_booking_exactly_onc
     assert [e for e in load.statuses if e[1] not in (201, 0, 503)] == []
     stored = stored_bookings(url, slots)
     assert {slot: [booked] for slot, booked in load.acknowledged.items()} == stored
+
+
+def test_a_restart_under_load_replaces_every_worker_and_loses_no_booking(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SIGHUP restarts the workers one at a time, each new one before its old one stops: the
+    bookings go on, nothing answers 5xx, and every 201 is stored."""
+    with served(sqlite_url, tmp_path) as server:
+        slots = seed(server.base, sqlite_url, days=6)
+        load = Load(server.base, slots, threads=4, limit_s=60)
+        with load.running():
+            assert wait_until(lambda: load.count(201) >= 5, timeout=15), load.statuses[-5:]
+            before = set(server.workers())
+            os.kill(server.process.pid, signal.SIGHUP)
+            replaced = wait_until(
+                lambda: len(server.workers()) == len(before) and not before & set(server.workers()),
+                timeout=40,
+            )
+            after = time.monotonic()
+            assert wait_until(lambda: load.booked_since(after) >= 3, timeout=RECOVERY_S)
+        load.finish_retries()
+    assert replaced, (before, server.workers())
+    # A connection queued at a stopping worker may be reset (no status): a client retries it.
+    assert [e for e in _refusals(load) if e[1] != 0] == []
+    assert _stored(sqlite_url, load.booked) == set(load.booked)
