@@ -59,7 +59,7 @@ def restart_postgres(outage_s: float) -> dict[str, Any]:
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
         migrate(cluster.url)
         with served(cluster.url, Path(directory)) as server:
-            slots = seed(server.base, cluster.url, days=6)
+            slots = seed(server.base, cluster.url, doctors=4, days=10)
             load = Load(server.base, slots, threads=4, limit_s=90)
             with load.running():
                 assert wait_until(lambda: load.count(201) >= 20, timeout=30)
@@ -79,7 +79,7 @@ def kill_workers(keyed: bool) -> dict[str, Any]:
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
         migrate(cluster.url)
         with served(cluster.url, Path(directory)) as server:
-            slots = seed(server.base, cluster.url, days=6)
+            slots = seed(server.base, cluster.url, doctors=4, days=10)
             load = Load(server.base, slots, threads=4, limit_s=90, keyed=keyed)
             with load.running():
                 assert wait_until(lambda: load.count(201) >= 20, timeout=30)
@@ -94,7 +94,7 @@ def restart_workers() -> dict[str, Any]:
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
         migrate(cluster.url)
         with served(cluster.url, Path(directory)) as server:
-            slots = seed(server.base, cluster.url, days=6)
+            slots = seed(server.base, cluster.url, doctors=4, days=10)
             load = Load(server.base, slots, threads=4, limit_s=90)
             with load.running():
                 assert wait_until(lambda: load.count(201) >= 20, timeout=30)
