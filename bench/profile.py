@@ -1,7 +1,7 @@
 """Where a request's time goes: each benchmark operation, in-process (Flask's test client, no
-socket, no gunicorn), on the database ``bench/run.py`` left behind, under cProfile.
+socket, no server), on the database ``bench.run`` left behind, under cProfile.
 
-    .venv/bin/python bench/profile.py [--requests 300] [--only slots,record] [--top 25] [--plain]
+    .venv/bin/python -m bench.profile [--requests 300] [--only slots,record] [--top 25] [--plain]
 
 It prints, per operation, the CPU milliseconds per request (process time, which other load on
 the machine barely changes), the SQL statements and round trips per request, and the functions

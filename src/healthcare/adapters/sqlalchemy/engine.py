@@ -75,7 +75,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
     # An in-memory database lives and dies with its one connection (SQLAlchemy's default
     # pool for it keeps one per thread): fit for a single-threaded script, not for serving.
     database = make_url(url).database
-    in_memory = database in (None, "", ":memory:") or database.startswith("file::memory:")
+    in_memory = database in (None, "", ":memory:")
     engine = create_engine(
         url,
         # Sessions live in whichever web worker thread runs the request; the pool hands a
@@ -83,7 +83,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         **({} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size}),
     )
-    queue = None if in_memory else WriterQueue(Path(database), busy_timeout_ms / 1000)
+    queue = None if in_memory else WriterQueue(Path(str(database)), busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
