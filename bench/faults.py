@@ -18,11 +18,13 @@ import os
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.database import RESULTS
 from tests.security.servers import (
+    Cluster,
     Load,
     Server,
     migrate,
@@ -55,27 +57,9 @@ def main() -> None:
     report(figures)
 
 
-def restart_postgres(outage_s: float) -> dict[str, Any]:
-    with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
-        migrate(cluster.url)
-        with served(cluster.url, Path(directory)) as server:
-            slots = seed(server.base, cluster.url, doctors=4, days=10)
-            load = Load(server.base, slots, threads=4, limit_s=90)
-            with load.running():
-                assert wait_until(lambda: load.count(201) >= 20, timeout=30)
-                stopped = time.monotonic()
-                cluster.stop()
-                time.sleep(outage_s)
-                cluster.start()
-                back = time.monotonic()
-                wait_until(lambda: load.booked_since(back) >= AFTERWARDS, timeout=30)
-            load.finish_retries()
-        figures = _figures(load, slots, cluster.url, fault=stopped, recovered=back)
-    figures["database_down_s"] = round(back - stopped, 2)
-    return figures
-
-
-def kill_workers(keyed: bool) -> dict[str, Any]:
+def under_load(fault: Callable[[Cluster, Server, Load], float], keyed: bool = False) -> dict[str, Any]:
+    """A private cluster, the server and a booking load; ``fault`` strikes once 20 bookings
+    went through and returns the moment the service should be whole again."""
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
         migrate(cluster.url)
         with served(cluster.url, Path(directory)) as server:
@@ -83,31 +67,38 @@ def kill_workers(keyed: bool) -> dict[str, Any]:
             load = Load(server.base, slots, threads=4, limit_s=90, keyed=keyed)
             with load.running():
                 assert wait_until(lambda: load.count(201) >= 20, timeout=30)
-                first = time.monotonic()
-                last = _kill(server, load)
-                wait_until(lambda: load.booked_since(last) >= AFTERWARDS, timeout=30)
+                began = time.monotonic()
+                recovered = fault(cluster, server, load)
+                wait_until(lambda: load.booked_since(recovered) >= AFTERWARDS, timeout=30)
             load.finish_retries()
-        return _figures(load, slots, cluster.url, fault=first, recovered=last)
+        figures = _figures(load, slots, cluster.url, fault=began, recovered=recovered)
+    # From the fault's start to the database up again, the last kill, or every worker replaced.
+    figures["fault_s"] = round(recovered - began, 2)
+    return figures
+
+
+def restart_postgres(outage_s: float) -> dict[str, Any]:
+    def fault(cluster: Cluster, _server: Server, _load: Load) -> float:
+        cluster.stop()
+        time.sleep(outage_s)
+        cluster.start()
+        return time.monotonic()
+
+    return under_load(fault)
+
+
+def kill_workers(keyed: bool) -> dict[str, Any]:
+    return under_load(lambda _cluster, server, load: _kill(server, load), keyed=keyed)
 
 
 def restart_workers() -> dict[str, Any]:
-    with private_cluster() as cluster, tempfile.TemporaryDirectory() as directory:
-        migrate(cluster.url)
-        with served(cluster.url, Path(directory)) as server:
-            slots = seed(server.base, cluster.url, doctors=4, days=10)
-            load = Load(server.base, slots, threads=4, limit_s=90)
-            with load.running():
-                assert wait_until(lambda: load.count(201) >= 20, timeout=30)
-                before = set(server.workers())
-                began = time.monotonic()
-                os.kill(server.process.pid, signal.SIGHUP)
-                wait_until(lambda: not before & set(server.workers()), timeout=60)
-                done = time.monotonic()
-                wait_until(lambda: load.booked_since(done) >= AFTERWARDS, timeout=30)
-            load.finish_retries()
-        figures = _figures(load, slots, cluster.url, fault=began, recovered=done)
-    figures["restart_s"] = round(done - began, 2)
-    return figures
+    def fault(_cluster: Cluster, server: Server, _load: Load) -> float:
+        before = set(server.workers())
+        os.kill(server.process.pid, signal.SIGHUP)
+        wait_until(lambda: not before & set(server.workers()), timeout=60)
+        return time.monotonic()
+
+    return under_load(fault)
 
 
 def _kill(server: Server, load: Load) -> float:
