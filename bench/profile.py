@@ -1,7 +1,7 @@
 """Where a request's time goes: each benchmark operation, in-process (Flask's test client, no
-socket, no gunicorn), on the database ``bench/run.py`` left behind, under cProfile.
+socket, no server), on the database ``bench.run`` left behind, under cProfile.
 
-    .venv/bin/python bench/profile.py [--requests 300] [--only slots,record] [--top 25] [--plain]
+    .venv/bin/python -m bench.profile [--requests 300] [--only slots,record] [--top 25] [--plain]
 
 It prints, per operation, the CPU milliseconds per request (process time, which other load on
 the machine barely changes), the SQL statements and round trips per request, and the functions
@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from bench.run import RESULTS, SECRET, database_url
+from bench.database import RESULTS, SECRET, Database
 from healthcare.bootstrap import create_app
 from healthcare.config import Settings
 from healthcare.entrypoints.api.security import issue_tokens
@@ -39,7 +39,7 @@ def main() -> None:
     settings = Settings.from_env(
         {},
         env="production",
-        database_url=database_url(args.database),
+        database_url=Database(args.database).url,
         jwt_secret_key=SECRET,
         instance_path=str(RESULTS / "instance"),
     )

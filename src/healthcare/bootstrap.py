@@ -5,8 +5,8 @@ override providers (``app.container.clock.override(...)``). Views and commands n
 module's container; they name what they need (``Provide["appointment_service"]``) and the wiring
 below supplies it.
 
-Process safety: the engine is a per-container singleton made on first use, and gunicorn creates
-the app in each worker after the fork (no preloading), so no connection crosses a fork. Each use
+Process safety: the engine is a per-container singleton made on first use, and the server
+creates the app in each worker process after it starts, so no connection crosses a process. Each use
 case gets its own unit of work, and so its own session.
 """
 

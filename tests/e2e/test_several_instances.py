@@ -1,6 +1,7 @@
 """Several instances behind a load balancer behave as one.
 
-Two real gunicorn servers on two loopback ports share one PostgreSQL database and one Redis:
+Two real servers (``healthcare serve``) on two loopback ports share one PostgreSQL database and
+one Redis:
 a token revoked on one is refused by the other, a slot raced for through both is booked once,
 and failed sign-ins are counted across both.
 """
@@ -88,9 +89,9 @@ def instances(environment: dict[str, str], clinic: dict[str, int]) -> Iterator[l
     ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:healthcare.entrypoints.gunicorn_conf",
-             "healthcare.bootstrap:create_app()"],
-            env={**environment, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            [str(Path(sys.executable).with_name("healthcare")), "serve", "--no-upgrade",
+             "--host", "127.0.0.1", "--port", str(port)],
+            env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

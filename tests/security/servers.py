@@ -1,4 +1,4 @@
-"""Real processes for the fault tests: a private PostgreSQL cluster, a gunicorn server, a
+"""Real processes for the fault tests: a private PostgreSQL cluster, the production server, a
 booking load from threads. Every helper is bounded in time and cleans up after itself.
 """
 
@@ -21,10 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from healthcare.adapters.sqlalchemy import create_engine_from_url
+from sqlalchemy import text
+
+from healthcare.adapters.sqlalchemy import create_engine_from_url, upgrade_schema
+from healthcare.adapters.sqlalchemy.types import UtcDateTime
 from tests.e2e.conftest import PASSWORD, SECRET
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -98,6 +102,15 @@ class Cluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+def migrate(url: str) -> None:
+    """The schema at head, as ``healthcare db upgrade`` leaves it."""
+    engine = create_engine_from_url(url)
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def private_cluster() -> Iterator[Cluster]:
     cluster = Cluster()
@@ -113,7 +126,7 @@ def private_cluster() -> Iterator[Cluster]:
 
 def server_environment(database_url: str, instance: Path) -> dict[str, str]:
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN", "WEB_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith("WEB_")},
         "DATABASE_URL": database_url,
         "JWT_SECRET_KEY": SECRET,
         "HEALTHCARE_ENV": "test",
@@ -138,22 +151,18 @@ class Server:
 
 
 @contextmanager
-def gunicorn(database_url: str, directory: Path, workers: int = 2) -> Iterator[Server]:
+def served(database_url: str, directory: Path, workers: int = 2) -> Iterator[Server]:
+    """The production server (``healthcare serve``) on a migrated database, on a free port."""
     port = free_port()
     env = server_environment(database_url, directory / "instance")
-    env.update(
-        GUNICORN_BIND=f"{LOOPBACK}:{port}",
-        WEB_CONCURRENCY=str(workers),  # threads: the packaged default
-    )
-    output = directory / "gunicorn.log"
+    command = [
+        str(VENV_BIN / "healthcare"), "serve", "--no-upgrade", "--host", LOOPBACK,
+        "--port", str(port), "--workers", str(workers),
+    ]
+    output = directory / "server.log"
     with output.open("wb") as log:
         process = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "-c",
-                "python:healthcare.entrypoints.gunicorn_conf",
-                "healthcare.bootstrap:create_app()",
-            ],
+            command,
             env=env,
             cwd=directory,
             stdout=log,
@@ -162,24 +171,34 @@ def gunicorn(database_url: str, directory: Path, workers: int = 2) -> Iterator[S
         )
     server = Server(process, f"http://{LOOPBACK}:{port}", output)
     try:
-        up = wait_until(lambda: call(server.base, "GET", "/healthz")[0] == 200, timeout=30)
+        up = wait_until(
+            lambda: call(server.base, "GET", "/healthz")[0] == 200
+            and len(server.workers()) == workers,
+            timeout=30,
+        )
         assert up, output.read_text()[-3000:]
         yield server
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
+            process.wait(timeout=40)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
 
 
 def call(
-    base: str, method: str, path: str, body: Any = None, token: str | None = None
-) -> tuple[int, dict[str, str], Any]:
-    """One request: (status, headers, JSON body); status 0 when the connection failed."""
+    base: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Message, Any]:
+    """One request: (status, headers, JSON body); status 0 when the connection failed. The
+    headers are looked up ignoring case, as HTTP means them (granian sends them lower case)."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token:
@@ -189,23 +208,23 @@ def call(
             raw = response.read()
             return (
                 response.status,
-                dict(response.headers),
+                response.headers,
                 json.loads(raw) if raw else None,
             )
     except urllib.error.HTTPError as error:
         try:
             raw = error.read()
         except http.client.HTTPException:  # the worker died mid-answer
-            return 0, {}, None
+            return 0, Message(), None
         try:
             payload = json.loads(raw) if raw else None
         except ValueError:
             payload = raw.decode(errors="replace")
-        return error.code, dict(error.headers), payload
+        return error.code, error.headers, payload
     # A worker killed mid-answer cuts the body short (IncompleteRead): to the client that is a
     # failed connection, whatever the status line said.
     except (urllib.error.URLError, http.client.HTTPException, OSError):
-        return 0, {}, None
+        return 0, Message(), None
 
 
 # -- a clinic with many free slots, and a load that books them -------------------------------
@@ -299,13 +318,18 @@ def _iso(moment: datetime) -> str:
 
 @dataclass
 class Load:
-    """Threads booking the planned slots one after another until told to stop."""
+    """Threads booking the planned slots one after another until told to stop. A booking that
+    fails (no answer, or 503) is tried again later, as a client would; with ``keyed`` it is
+    sent again under the same ``Idempotency-Key``."""
 
     base: str
     slots: Slots
     threads: int = 4
     limit_s: float = 40.0
+    keyed: bool = False
     booked: list[int] = field(default_factory=list)
+    #: The slots the clients believe they booked (a 201 came back), and the id they were given.
+    acknowledged: dict[tuple[int, int, str], int] = field(default_factory=dict)
     statuses: list[tuple[float, int, str]] = field(default_factory=list)
     retry_after_missing: int = 0
     _next: int = 0
@@ -322,21 +346,27 @@ class Load:
             self._next += 1
             return self.slots.plan[self._next - 1]
 
-    def _run(self) -> None:
+    def _run(self, retries_only: bool = False) -> None:
         deadline = time.monotonic() + self.limit_s
-        while not self._stop.is_set() and time.monotonic() < deadline:
+        while (retries_only or not self._stop.is_set()) and time.monotonic() < deadline:
+            with self._lock:
+                if retries_only and not self._retry:
+                    return
             slot = self._take()
             if slot is None:
                 return
             doctor, patient, start = slot
             body = {"doctor": doctor, "patient": patient, "datetime": start}
+            # The key names the slot: the same one on every attempt at it.
+            key = {"Idempotency-Key": f"{doctor}-{patient}-{start}"} if self.keyed else None
             status, headers, answer = call(
-                self.base, "POST", "/api/appointments/", body, self.slots.admin
+                self.base, "POST", "/api/appointments/", body, self.slots.admin, key
             )
             with self._lock:
                 self.statuses.append((time.monotonic(), status, str(answer)[:200]))
                 if status == 201:
                     self.booked.append(answer["id"])
+                    self.acknowledged[slot] = answer["id"]
                 if status == 503 and not headers.get("Retry-After"):
                     self.retry_after_missing += 1
                 if status in (0, 503):  # try that slot again later, as a client would
@@ -356,6 +386,11 @@ class Load:
             for worker in workers:
                 worker.join(timeout=15)
 
+    def finish_retries(self) -> None:
+        """After the load: the failed bookings still waiting for their retry get it (a client
+        keeps trying until it has an answer), so every slot ends with one."""
+        self._run(retries_only=True)
+
     def count(self, status: int) -> int:
         with self._lock:
             return sum(1 for _, s, _ in self.statuses if s == status)
@@ -363,3 +398,29 @@ class Load:
     def booked_since(self, moment: float) -> int:
         with self._lock:
             return sum(1 for at, s, _ in self.statuses if s == 201 and at > moment)
+
+    def first_after(self, moment: float, status: int) -> float | None:
+        """Seconds from ``moment`` to the first answer ``status`` after it."""
+        with self._lock:
+            return next((at - moment for at, s, _ in self.statuses if s == status and at > moment), None)
+
+
+def stored_bookings(url: str, slots: Slots) -> dict[tuple[int, int, str], list[int]]:
+    """The planned slots as the database holds them: each slot's active appointment ids."""
+    engine = create_engine_from_url(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, doctor_id, patient_id, start_at FROM appointments"
+                     " WHERE status IN ('pending', 'confirmed')")
+                .columns(start_at=UtcDateTime())
+            ).all()
+    finally:
+        engine.dispose()
+    planned = set(slots.plan)
+    stored: dict[tuple[int, int, str], list[int]] = {}
+    for appointment, doctor, patient, start in rows:
+        slot = (doctor, patient, _iso(start))
+        if slot in planned:
+            stored.setdefault(slot, []).append(appointment)
+    return stored

@@ -1,10 +1,10 @@
 """Faults under load (OWASP API4, availability): the database restarts, a worker dies mid-write.
 
-Real processes: a gunicorn server on loopback, a booking load from threads, and for the restart
-a private PostgreSQL cluster made by ``initdb`` in a temporary directory on a free port (never
-the shared server). Every answer during the fault is 201, 409 or 503 with ``Retry-After`` (never
-a 500), the service recovers by itself, and every booking that was answered 201 is stored,
-whole, in a database that passes its integrity checks.
+Real processes: the production server (``healthcare serve``) on loopback, a booking load from
+threads, and for the restart a private PostgreSQL cluster made by ``initdb`` in a temporary
+directory on a free port (never the shared server). Every answer during the fault is 201, 409
+or 503 with ``Retry-After`` (never a 500), the service recovers by itself, and every booking
+that was answered 201 is stored, whole, in a database that passes its integrity checks.
 """
 
 from __future__ import annotations
@@ -18,22 +18,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from healthcare.adapters.sqlalchemy import create_engine_from_url, upgrade_schema
-from tests.security.servers import Load, gunicorn, private_cluster, seed, wait_until
+from healthcare.adapters.sqlalchemy import create_engine_from_url
+from tests.security.servers import (
+    Load,
+    migrate,
+    private_cluster,
+    seed,
+    served,
+    stored_bookings,
+    wait_until,
+)
 from tests.support.databases import require_postgres
 
 pytestmark = pytest.mark.slow
 OUTAGE_S = 2.0
 RECOVERY_S = 15.0
 ALLOWED = {201, 409, 503}
-
-
-def _migrate(url: str) -> None:
-    engine = create_engine_from_url(url)
-    try:
-        upgrade_schema(engine)
-    finally:
-        engine.dispose()
 
 
 def _stored(url: str, ids: list[int]) -> set[int]:
@@ -88,8 +88,8 @@ def test_a_postgresql_restart_under_load_is_503_then_recovers_and_loses_no_booki
 ) -> None:
     require_postgres()  # the binaries and a server setup like CI's; fails under CI=true
     with private_cluster() as cluster:
-        _migrate(cluster.url)
-        with gunicorn(cluster.url, tmp_path) as server:
+        migrate(cluster.url)
+        with served(cluster.url, tmp_path) as server:
             slots = seed(server.base, cluster.url)
             load = Load(server.base, slots, threads=4, limit_s=45)
             with load.running():
@@ -120,7 +120,7 @@ def _kill_workers_mid_write(server: object, load: Load, kills: int = 3) -> int:
         before = load.count(201)
         assert wait_until(lambda b=before: load.count(201) >= b + 3, timeout=20), load.statuses[-5:]
         workers = server.workers()  # type: ignore[attr-defined]
-        assert workers, "gunicorn has no workers"
+        assert workers, "the server has no workers"
         os.kill(workers[0], signal.SIGKILL)
         killed += 1
     return killed
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_write_leaves_a_whole_database_and_every_201(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = request.getfixturevalue(f"{backend}_url")  # migrated and empty
-    with gunicorn(url, tmp_path) as server:
+    with served(url, tmp_path) as server:
         slots = seed(server.base, url)
         load = Load(server.base, slots, threads=4, limit_s=45)
         with load.running():
@@ -163,3 +163,52 @@ def test_a_worker_killed_mid_write_leaves_a_whole_database_and_every_201(
         finally:
             engine.dispose()
         assert unvalidated == [] and invalid_indexes == []
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_workers_killed_under_keyed_booking_load_leave_every_booking_exactly_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Clients that retry a failed booking (no answer, or 503) under the same Idempotency-Key
+    end up with exactly the bookings they believe they made: each stored once, under the id
+    they were given, and nothing stored that no client knows of."""
+    url = request.getfixturevalue(f"{backend}_url")
+    with served(url, tmp_path) as server:
+        slots = seed(server.base, url)
+        load = Load(server.base, slots, threads=4, limit_s=45, keyed=True)
+        with load.running():
+            killed = _kill_workers_mid_write(server, load)
+            resumed = time.monotonic()
+            assert wait_until(lambda: load.booked_since(resumed) >= 3, timeout=RECOVERY_S)
+        load.finish_retries()
+    assert killed == 3 and len(load.acknowledged) > 10
+    assert [e for e in load.statuses if e[1] not in (201, 0, 503)] == []
+    stored = stored_bookings(url, slots)
+    assert {slot: [booked] for slot, booked in load.acknowledged.items()} == stored
+
+
+def test_a_restart_under_load_replaces_every_worker_and_loses_no_booking(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SIGHUP restarts the workers one at a time, each new one before its old one stops: the
+    bookings go on, nothing answers 5xx, and every 201 is stored."""
+    with served(sqlite_url, tmp_path) as server:
+        slots = seed(server.base, sqlite_url, doctors=4, days=10)
+        load = Load(server.base, slots, threads=4, limit_s=60)
+        with load.running():
+            assert wait_until(lambda: load.count(201) >= 5, timeout=15), load.statuses[-5:]
+            before = set(server.workers())
+            os.kill(server.process.pid, signal.SIGHUP)
+            replaced = wait_until(
+                lambda: len(server.workers()) == len(before) and not before & set(server.workers()),
+                timeout=40,
+            )
+            assert replaced, (before, server.workers())
+            after = time.monotonic()
+            assert wait_until(lambda: load.booked_since(after) >= 3, timeout=RECOVERY_S)
+        load.finish_retries()
+    # A connection queued at a stopping worker may be reset (no status): a client retries it.
+    assert [e for e in _refusals(load) if e[1] != 0] == []
+    assert _stored(sqlite_url, load.booked) == set(load.booked)

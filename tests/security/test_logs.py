@@ -5,14 +5,13 @@ insurance id, diagnosis, treatment, note, password or token.
 
 from __future__ import annotations
 
-import copy
 import logging
 import logging.config
 from collections.abc import Iterator
 
 import pytest
 
-from healthcare.entrypoints import gunicorn_conf
+from healthcare.entrypoints import server
 from tests.e2e.conftest import PASSWORD, Caller, Clinic, expect, sign_in
 
 PHI = {
@@ -41,13 +40,12 @@ class Everything(logging.Handler):
 
 @pytest.fixture
 def production_logs() -> Iterator[Everything]:
-    """The logging configuration gunicorn runs with, at debug level, plus a handler that keeps
+    """The logging configuration the server runs with, at debug level, plus a handler that keeps
     every record."""
     root = logging.getLogger()
     saved = (root.level, list(root.handlers))
     # As verbose as an operator can make it (LOG_LEVEL=debug).
-    config = copy.deepcopy(gunicorn_conf.logconfig_dict)
-    config["root"]["level"] = "DEBUG"
+    config = server.logging_config("debug")
     logging.config.dictConfig(config)
     handler = Everything()
     root.addHandler(handler)

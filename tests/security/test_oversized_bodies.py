@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from healthcare.entrypoints.api.bodies import DISCARD_FACTOR
 from tests.e2e.conftest import expect
-from tests.security.servers import Server, gunicorn
+from tests.security.servers import Server, served
 from tests.support.databases import fresh_sqlite_database
 
 LIMIT = 1024 * 1024  # MAX_CONTENT_LENGTH's default, which the server runs with
@@ -31,7 +31,7 @@ TOKEN = "/api/auth/jwt/token/"
 @pytest.fixture(scope="module")
 def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp("server")
-    with gunicorn(fresh_sqlite_database(sqlite_template, directory), directory, 1) as server:
+    with served(fresh_sqlite_database(sqlite_template, directory), directory, 1) as server:
         yield server
 
 

@@ -12,6 +12,7 @@ import http.client
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
 from pathlib import Path
 from threading import Barrier
 from typing import Any
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.security.servers import Server, call, gunicorn
+from tests.security.servers import Server, call, served
 from tests.support.databases import fresh_sqlite_database
 
 pytestmark = pytest.mark.slow
@@ -32,13 +33,14 @@ GUESSER, OWNER, SCANNER, BYSTANDER = "127.0.0.2", "127.0.0.3", "127.0.0.4", "127
 @pytest.fixture(scope="module")
 def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp("throttled-server")
-    with gunicorn(fresh_sqlite_database(sqlite_template, directory), directory, WORKERS) as server:
+    with served(fresh_sqlite_database(sqlite_template, directory), directory, WORKERS) as server:
         assert len(server.workers()) == WORKERS
         yield server
 
 
-def sign_in(server: Server, address: str, email: str, password: str) -> tuple[int, dict[str, str]]:
-    """One sign-in on a new connection from ``address``: (status, headers)."""
+def sign_in(server: Server, address: str, email: str, password: str) -> tuple[int, Message]:
+    """One sign-in on a new connection from ``address``: (status, headers, looked up ignoring
+    case as HTTP means them)."""
     url = urlsplit(server.base)
     connection = http.client.HTTPConnection(
         url.hostname, url.port, timeout=30, source_address=(address, 0)
@@ -52,7 +54,7 @@ def sign_in(server: Server, address: str, email: str, password: str) -> tuple[in
         answer = json.loads(response.read())
         if response.status >= 400:
             assert answer["code"] == response.status, answer  # the common error body
-        return response.status, dict(response.headers)
+        return response.status, response.headers
     finally:
         connection.close()
 

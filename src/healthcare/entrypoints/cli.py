@@ -107,51 +107,31 @@ def main(ctx: click.Context) -> None:
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="Worker processes [default: WEB_CONCURRENCY or 2 x CPUs + 1, at most 8].",
+    help="Worker processes [default: WEB_CONCURRENCY or one per CPU].",
+)
+@click.option(
+    "--upgrade/--no-upgrade",
+    default=True,
+    show_default=True,
+    help="Migrate the schema first. Several instances: run `healthcare db upgrade` once instead.",
 )
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
-    """Upgrade the database schema, then serve the API with gunicorn."""
+def serve(ctx: click.Context, host: str, port: int, workers: int | None, upgrade: bool) -> None:
+    """Serve the API with granian (the packaged settings), after migrating the schema."""
+    from healthcare.entrypoints import server
+
     container, app_factory = ctx.obj, ctx.meta["app_factory"]
-    _upgrade(container)
-    # Nothing opened here may cross the fork: each worker makes its own app and engine.
-    container.shutdown_resources()
+    if upgrade:
+        _upgrade(container)
     settings = container.settings()
-    options: dict[str, Any] = {"bind": f"{host}:{port}"}
-    if workers is not None:
-        options["workers"] = workers
-    click.echo(f"Settings: {json.dumps(settings.describe(), default=str)}", err=True)
-    click.echo(f"Serving on http://{host}:{port}/ (docs at /api/swagger/)", err=True)
-    GunicornServer(lambda: app_factory(settings), options).run()
-
-
-class GunicornServer:
-    """gunicorn run from code, with the packaged production settings and ``options`` on top."""
-
-    def __init__(self, app_factory: Callable[[], Any], options: dict[str, Any]) -> None:
-        from gunicorn.app.base import BaseApplication
-
-        from healthcare.entrypoints import gunicorn_conf
-
-        defaults = {
-            name: getattr(gunicorn_conf, name)
-            for name in dir(gunicorn_conf)
-            if not name.startswith("_")
-        }
-
-        class Application(BaseApplication):  # type: ignore[misc]
-            def load_config(self) -> None:
-                for key, value in {**defaults, **options}.items():
-                    if key in self.cfg.settings and value is not None:
-                        self.cfg.set(key.lower(), value)
-
-            def load(self) -> Any:
-                return app_factory()
-
-        self._application = Application()
-
-    def run(self) -> None:
-        self._application.run()
+    # Nothing opened here may cross into the workers: each builds its own app and engine.
+    container.shutdown_resources()
+    # Each worker imports the factory by name and calls it, so it needs no pickling.
+    http = server.granian(f"{app_factory.__module__}:{app_factory.__qualname__}", host, port, workers)
+    log = logging.getLogger("healthcare.server")
+    log.info("Settings: %s", json.dumps(settings.describe(), default=str))
+    log.info("Serving on http://%s:%s/ (docs at /api/swagger/)", host, port)
+    http.serve()
 
 
 # -- the database ----------------------------------------------------------------------------

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import sqlite3
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -57,7 +62,8 @@ READ_ONLY = "healthcare_read_only"
 def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
     # An in-memory database lives and dies with its one connection (SQLAlchemy's default
     # pool for it keeps one per thread): fit for a single-threaded script, not for serving.
-    in_memory = make_url(url).database in (None, "", ":memory:")
+    database = make_url(url).database
+    in_memory = database in (None, "", ":memory:")
     engine = create_engine(
         url,
         # Sessions live in whichever web worker thread runs the request; the pool hands a
@@ -65,6 +71,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         **({} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size}),
     )
+    queue = None if in_memory else WriterQueue(Path(str(database)), busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -81,12 +88,86 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
     def _begin_immediate(connection: Any) -> None:
         # Take the write lock up front: a deferred transaction that reads and then writes
         # fails with "database is locked" the moment another writer got there first, whereas
-        # an immediate one waits (busy timeout) and then sees that writer's rows. A read-only
+        # an immediate one waits its turn and then sees that writer's rows. A read-only
         # unit of work never writes, so its snapshot need not queue behind the writer.
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if queue is None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        # The pooled connection's info outlives this Connection: the check-in below reads it.
+        held = connection.connection.info
+        queue.enter(held)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.leave(held)
+            raise
+
+    if queue is not None:
+
+        @event.listens_for(engine, "checkin")
+        def _leave_the_queue(_dbapi_connection: Any, record: Any) -> None:
+            # A unit of work hands its connection back right after COMMIT or ROLLBACK.
+            queue.leave(record.info)
 
     return engine
+
+
+class WriterQueue:
+    """Writers to one SQLite file take turns, across threads and processes, without sleeping.
+
+    SQLite's own busy handler makes a writer that finds the file locked sleep in growing steps
+    (up to 100 ms), so under contention a write waits far longer than the writes ahead of it
+    take. Here a writer first takes a lock of its process (threads queue on it and the next is
+    woken at once), then an exclusive ``flock`` on a file beside the database, which every
+    process of the app (web workers, batch jobs) takes the same way; only then ``BEGIN
+    IMMEDIATE``. The lock is released when the connection goes back to the pool, right after
+    COMMIT or ROLLBACK; the OS releases the ``flock`` of a process that dies. Waiting longer
+    than the busy timeout is ``StorageUnavailable`` (503), as SQLite's own timeout is.
+    """
+
+    #: How often the one waiting thread of a process retries another process's ``flock``.
+    POLL_S = 0.0005
+    HELD = "healthcare_writer_queue"
+
+    def __init__(self, database: Path, timeout_s: float) -> None:
+        self.path = database.with_name(database.name + ".writers")
+        self.timeout_s = timeout_s
+        self._turn = threading.Lock()
+        self._file: tuple[int, Any] | None = None  # (pid, open file): a fork needs its own
+
+    def enter(self, held: dict[str, Any]) -> None:
+        if held.get(self.HELD):
+            return  # this connection began again before going back to the pool
+        deadline = time.monotonic() + self.timeout_s
+        if not self._turn.acquire(timeout=self.timeout_s):
+            raise StorageUnavailable("The database is busy; try again shortly.")
+        try:
+            lock_file = self._lock_file()
+            while True:
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StorageUnavailable("The database is busy; try again shortly.") from None
+                    time.sleep(self.POLL_S)
+        except BaseException:
+            self._turn.release()
+            raise
+        held[self.HELD] = True
+
+    def leave(self, held: dict[str, Any]) -> None:
+        if held.pop(self.HELD, False):
+            fcntl.flock(self._lock_file(), fcntl.LOCK_UN)
+            self._turn.release()
+
+    def _lock_file(self) -> Any:
+        if self._file is None or self._file[0] != os.getpid():
+            self._file = (os.getpid(), open(self.path, "a+b"))  # noqa: SIM115 - kept open
+        return self._file[1]
 
 
 def _postgres_engine(url: str, statement_timeout_ms: int, pool_size: int) -> Engine:
