@@ -51,6 +51,13 @@ def test_a_bad_webhook_is_a_clear_422(clinic: Clinic):
     assert expect(clinic.admin.get("/api/webhooks/"), 200) == []
 
 
+def test_an_item_refused_in_a_list_is_named_by_its_dotted_path(clinic: Clinic):
+    body = {"url": "https://x.example/", "events": ["appointment.booked", "appointment.exploded"]}
+    refused = expect(clinic.admin.post("/api/webhooks/", body), 422)
+    assert list(refused["errors"]) == ["events.1"]
+    assert refused["errors"]["events.1"][0].startswith("Must be one of")
+
+
 def test_a_feed_url_is_shown_once_and_serves_icalendar_without_a_token(clinic: Clinic):
     created = expect(clinic.patient.post("/api/calendar-feeds/"), 201)
     assert created["owner"] == clinic.patient.user_id

@@ -6,15 +6,20 @@
 
 Domain errors map by category, so a new rule never needs a new mapping here. Nothing a client
 sends may reach the last-resort 500 handler; it exists so a bug still answers JSON, and logs.
+
+An interface with an error format of its own (FHIR's OperationOutcome) registers it for its
+paths (``register_error_body``): every error under them, the JWT layer's 401s included, is then
+written in that format, with the same status code and message.
 """
 
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from healthcare.application.ports import StorageUnavailable
@@ -46,6 +51,17 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
 )
 
 
+#: ``(code, message, errors) -> Response``: an error body in another format.
+ErrorBody = Callable[[int, str, Any], Response]
+#: ``app.extensions`` key: path prefix -> that interface's ErrorBody.
+ERROR_BODIES = "healthcare.error_bodies"
+
+
+def register_error_body(app: Flask, prefix: str, body: ErrorBody) -> None:
+    """Errors on ``prefix`` and the paths under it are written by ``body``."""
+    app.extensions.setdefault(ERROR_BODIES, {})[prefix.rstrip("/")] = body
+
+
 def error_response(
     code: int,
     message: str | None = None,
@@ -53,11 +69,11 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> tuple[Response, int, dict[str, str]]:
     status = HTTPStatus(code)
-    body: dict[str, Any] = {
-        "code": code,
-        "status": status.phrase,
-        "message": message or status.description or status.phrase,
-    }
+    message = message or status.description or status.phrase
+    other_format = _error_body_of_path()
+    if other_format is not None:
+        return other_format(code, message, errors), code, headers or {}
+    body: dict[str, Any] = {"code": code, "status": status.phrase, "message": message}
     if errors:
         body["errors"] = errors
     return jsonify(body), code, headers or {}
@@ -108,17 +124,33 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int, dict[str
     return error_response(code, message, errors, headers)
 
 
-def by_field(messages: dict[str, Any]) -> dict[str, Any]:
+def by_field(messages: dict[str, Any]) -> dict[str, list[str]]:
     """webargs' errors without their location (``{"json": {"datetime": [...]}}``), keyed by field
     name as a rule's are. A location's own messages (a body that is not JSON) go under
-    ``_schema``, marshmallow's key for the body as a whole."""
-    errors: dict[str, Any] = {}
+    ``_schema``, marshmallow's key for the body as a whole; an item's or a nested field's under
+    its dotted path (``events.1``), so every value is a list of messages as documented."""
+    errors: dict[str, list[str]] = {}
     for found in messages.values():
         if isinstance(found, dict):
-            errors.update(found)
+            _flatten(found, "", errors)
         else:
             errors.setdefault("_schema", []).extend(found)
     return errors
+
+
+def _flatten(found: dict[Any, Any], prefix: str, into: dict[str, list[str]]) -> None:
+    for key, value in found.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten(value, path + ".", into)
+        elif isinstance(value, (list, tuple)):
+            for message in value:
+                if isinstance(message, dict):
+                    _flatten(message, path + ".", into)
+                else:
+                    into.setdefault(path, []).append(str(message))
+        else:
+            into.setdefault(path, []).append(str(value))
 
 
 def handle_unexpected(error: Exception) -> tuple[Response, int, dict[str, str]]:
@@ -131,6 +163,16 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+def _error_body_of_path() -> ErrorBody | None:
+    if not has_request_context():
+        return None
+    path = request.path
+    for prefix, body in current_app.extensions.get(ERROR_BODIES, {}).items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return body  # type: ignore[no-any-return]
+    return None
 
 
 def _body_discarded() -> bool:
