@@ -75,6 +75,7 @@ from healthcare.entrypoints.api.openapi import HealthcareApi, assets, openapi_co
 from healthcare.entrypoints.api.routing import IdConverter, id_converter_schema
 from healthcare.entrypoints.api.security import configure_jwt
 from healthcare.entrypoints.cli import Composition
+from healthcare.entrypoints.fhir import init_app as init_fhir
 from healthcare.entrypoints.cli import main as cli_main
 
 
@@ -262,7 +263,8 @@ def create_container(settings: Settings | None = None) -> Container:
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
-    """The WSGI application: Flask, the OpenAPI-documented API, JWT, error bodies."""
+    """The WSGI application: Flask, the OpenAPI-documented API, the FHIR interface, JWT, error
+    bodies."""
     container = container or create_container(settings)
     settings = container.settings()
 
@@ -300,6 +302,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     configure_jwt(app, JWTManager(app))
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    init_fhir(app)  # the same use cases as FHIR R4 at /fhir/R4 (not in the OpenAPI document)
     app.register_blueprint(assets)
     return app
 

@@ -84,6 +84,11 @@ def build_clinic(uow: UnitOfWork) -> None:
     for n in (1, 2, 3, 2, 4):  # a repeated key is stored once
         uow.outbox.add_if_absent(message(f"reminder:{n}"))
     uow.outbox.mark_sent(2, DAY)
+    # LIKE's own characters in a name, for the name filter to match literally.
+    add_patient(uow, name=WILDCARD_NAME)
+
+
+WILDCARD_NAME = "Ann 100%_Off"
 
 
 def message(key: str) -> OutboxMessage:
@@ -160,6 +165,8 @@ READS: dict[str, Callable[[ReadModel], Any]] = {
     "a patient's account": lambda reads: reads.account(4),
     "no account": lambda reads: reads.account(999),
     "doctors by specialization, any case": lambda reads: reads.doctors(PAGE, "CARDIOLOGY"),
+    "doctors by name, any case": lambda reads: reads.doctors(PAGE, name="DR. "),
+    "doctors by specialization and name": lambda reads: reads.doctors(PAGE, "neuro", "xq"),
     "a doctor": lambda reads: reads.doctor(2),
     "windows of a doctor": lambda reads: reads.windows(PAGE, AvailabilityFilter(doctor_id=2)),
     "windows in a range": lambda reads: reads.windows(
@@ -192,6 +199,16 @@ READS: dict[str, Callable[[ReadModel], Any]] = {
     "patients seen by a doctor": lambda reads: reads.patients(DOCTOR, PAGE, STAMP),
     "a patient themself": lambda reads: reads.patients(PATIENT, PAGE, STAMP),
     "no patients": lambda reads: reads.patients(NOBODY, PAGE, STAMP),
+    "patients by name, any case": lambda reads: reads.patients(
+        EVERYONE, PAGE, STAMP, name="100%_OFF"
+    ),
+    "patients by LIKE's wildcards, literally": lambda reads: (
+        reads.patients(EVERYONE, PAGE, STAMP, name="%"),
+        reads.patients(EVERYONE, PAGE, STAMP, name="_"),
+    ),
+    "patients by name seen by a doctor": lambda reads: reads.patients(
+        DOCTOR, PAGE, STAMP, name="A"
+    ),
     "a patient a doctor treats": lambda reads: reads.patient(DOCTOR, 3, STAMP),
     "a patient a doctor does not treat": lambda reads: reads.patient(Scope(doctor_id=1), 2, STAMP),
     "records visible to a doctor": lambda reads: reads.records(DOCTOR, PAGE, RecordFilter(), STAMP),
@@ -255,6 +272,10 @@ def test_every_read_answers_exactly_as_the_in_memory_reference_does(
     memory, sql = ({name: read(b.reads) for name, read in READS.items()} for b in both)
     assert {name: sql[name] for name in READS} == memory
     assert memory["all appointments"].total == 24, "the clinic was not built as intended"
+    assert memory["doctors by name, any case"].total == 3
+    wildcards = [found.items for found in memory["patients by LIKE's wildcards, literally"]]
+    assert wildcards == [memory["patients by name, any case"].items] * 2
+    assert [p["name"] for p in wildcards[0]] == [WILDCARD_NAME]
     own_events = memory["the audited reads' own events"].items
     assert {(e["action"], e["outcome"]) for e in own_events} == {
         ("list", "allowed"),

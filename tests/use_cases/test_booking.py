@@ -92,6 +92,16 @@ def test_the_appointment_lasts_the_doctors_appointment_length(
         book(services, clinic, at(11, 16), by="other_patient")
 
 
+def test_a_stated_end_must_be_the_doctors_length_after_the_start(
+    services: Services, clinic: Clinic
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        book(services, clinic, at(10), end=at(10, 45))
+    assert "end" in refused.value.errors and "30 minutes" in refused.value.message
+    assert active_count(services, clinic) == 0
+    assert book(services, clinic, at(10), end=at(10, 30)).end == at(10, 30)
+
+
 def test_a_patient_may_name_themself(services: Services, clinic: Clinic) -> None:
     assert (
         book(services, clinic, at(10), patient_id=clinic.patient.patient_id).patient_id

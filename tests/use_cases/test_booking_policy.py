@@ -77,6 +77,18 @@ def test_a_patient_books_no_further_ahead_than_the_horizon(
     book(services, clinic.patient, clinic, far + timedelta(minutes=30))
 
 
+def test_a_doctors_planning_horizon_runs_from_now_to_the_latest_bookable_start(
+    services: Services, clinic: Clinic, clock: FixedClock
+) -> None:
+    doctors = [clinic.doctor.doctor_id, clinic.other_doctor.doctor_id]
+    set_policy(services, clinic, horizon_days=120)
+    horizons = services.calendar.planning_horizons(clinic.patient, [*doctors, 999])
+    assert set(horizons) == set(doctors)  # an unknown doctor has none
+    assert horizons[clinic.doctor.doctor_id].start == clock.now()
+    assert horizons[clinic.doctor.doctor_id].end == clock.now() + timedelta(days=120)
+    assert horizons[clinic.other_doctor.doctor_id].end == clock.now() + CLINIC.horizon
+
+
 def test_the_buffer_after_an_appointment_binds_everyone_and_hides_the_slot(
     services: Services, clinic: Clinic
 ) -> None:

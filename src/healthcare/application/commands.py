@@ -167,6 +167,9 @@ class BookAppointment:
     reason: str = ""
     #: Rule 5: only "pending" is accepted.
     status: str | None = None
+    #: The end a client states (FHIR's ``Appointment.end``): it must be the doctor's length
+    #: after ``start``. Omitted: it follows from the start.
+    end: datetime | None = None
 
 
 @dataclass(frozen=True)

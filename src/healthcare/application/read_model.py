@@ -96,7 +96,13 @@ class ReadModel(Protocol):
 
     # -- doctors and their calendars (everyone signed in reads them) ---------------------------
 
-    def doctors(self, page: PageRequest, specialization: str | None = None) -> Page[View]: ...
+    def doctors(
+        self, page: PageRequest, specialization: str | None = None, name: str | None = None
+    ) -> Page[View]:
+        """Doctors of one specialization (compared case-insensitively), and/or whose name
+        contains ``name`` (case-insensitively), by id."""
+        ...
+
     def doctor(self, doctor_id: int) -> View | None: ...
     def windows(self, page: PageRequest, where: AvailabilityFilter) -> Page[View]: ...
     def window(self, window_id: int) -> View | None: ...
@@ -123,7 +129,12 @@ class ReadModel(Protocol):
 
     def appointment(self, scope: Scope, appointment_id: int) -> View | None: ...
 
-    def patients(self, scope: Scope, page: PageRequest, audit: AuditedRead) -> Page[View]: ...
+    def patients(
+        self, scope: Scope, page: PageRequest, audit: AuditedRead, name: str | None = None
+    ) -> Page[View]:
+        """The patients in ``scope`` (whose name contains ``name``, case-insensitively), by id."""
+        ...
+
     def patient(self, scope: Scope, patient_id: int, audit: AuditedRead) -> View | None: ...
 
     def records(
@@ -133,6 +144,12 @@ class ReadModel(Protocol):
     def record(self, scope: Scope, record_id: int, audit: AuditedRead) -> View | None: ...
 
     def audit_events(self, page: PageRequest, where: AuditFilter) -> Page[View]: ...
+
+
+def name_contains(name: str, wanted: str) -> bool:
+    """The name filter of the reads, as the databases apply it: ``wanted`` anywhere in
+    ``name``, both lower-cased (SQL ``lower(name) LIKE '%wanted%'``)."""
+    return wanted.lower() in name.lower()
 
 
 # -- the same answers, from entities -----------------------------------------------------------

@@ -239,6 +239,16 @@ def slot_for(start: datetime, appointment_minutes: int) -> Interval:
     return Interval(start, start + timedelta(minutes=appointment_minutes))
 
 
+def require_stated_end(slot: Interval, end: datetime | None) -> None:
+    """An end a client states must be the one the doctor's appointment length gives."""
+    if end is not None and require_aware(end, "end") != slot.end:
+        minutes = int(slot.duration.total_seconds() // 60)
+        raise InvalidInput(
+            f"The end must be the start plus the doctor's appointment length ({minutes} minutes).",
+            {"end": [f"Must be {minutes} minutes after the start."]},
+        )
+
+
 def who_is_booked_for(actor: Actor, requested_patient_id: int | None) -> int:
     """Rule 4: a patient books only for themself; an admin names the patient."""
     if actor.is_patient:

@@ -20,6 +20,7 @@ from healthcare.domain.errors import (
     InvalidInput,
     TooShortNotice,
 )
+from healthcare.domain.time import Interval
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ class BookingPolicy:
 
     def latest_start(self, now: datetime) -> datetime:
         return now + self.horizon
+
+    def planning_horizon(self, now: datetime) -> Interval:
+        """From now to the latest start a patient may book: the period the doctor's
+        bookable slots are planned over."""
+        return Interval(now, self.latest_start(now))
 
     def is_late_cancellation(self, start: datetime, now: datetime) -> bool:
         return start - now < timedelta(hours=self.late_cancel_hours)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from healthcare.application.read_model import (
     audit_event_view,
     blocked_period_view,
     doctor_view,
+    name_contains,
     patient_view,
     record_view,
     rule_view,
@@ -98,10 +99,17 @@ class InMemoryReadModel:
 
     # -- doctors and their calendars ---------------------------------------------------------
 
-    def doctors(self, page: PageRequest, specialization: str | None = None) -> Page[View]:
+    def doctors(
+        self, page: PageRequest, specialization: str | None = None, name: str | None = None
+    ) -> Page[View]:
         wanted = specialization.casefold() if specialization else None
         doctors = self._tables()["doctors"].values()
-        chosen = (d for d in doctors if _given(wanted, d.specialization.casefold()))
+        chosen = (
+            d
+            for d in doctors
+            if _given(wanted, d.specialization.casefold())
+            and (name is None or name_contains(d.name, name))
+        )
         return _page(chosen, page, doctor_view)
 
     def doctor(self, doctor_id: int) -> View | None:
@@ -173,13 +181,16 @@ class InMemoryReadModel:
             return None
         return appointment_view(found)
 
-    def patients(self, scope: Scope, page: PageRequest, audit: AuditedRead) -> Page[View]:
+    def patients(
+        self, scope: Scope, page: PageRequest, audit: AuditedRead, name: str | None = None
+    ) -> Page[View]:
         with InMemoryUnitOfWork(self.store) as uow:
             treated = self._treated(uow.tables, scope)
             chosen = (
                 p
                 for p in uow.tables["patients"].values()
                 if scope.sees_patient(p.id, treated=p.id in treated)
+                and (name is None or name_contains(p.name, name))
             )
             found = _page(chosen, page, patient_view)
             self._audit_list(uow, audit, Resource.PATIENT, "id", found, None)

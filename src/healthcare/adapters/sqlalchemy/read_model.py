@@ -161,6 +161,24 @@ def given(column: Any, name: str, compare: Callable[[Any, Any], Any] = operator.
     return or_(value.is_(None), compare(column, value))
 
 
+#: The escape character of the name filter's LIKE pattern.
+ESCAPE = "\\"
+
+
+def name_like(column: Any, pattern: Any) -> Any:
+    """``lower(column) LIKE pattern``: the pattern is ``contains_pattern``'s."""
+    return func.lower(column).like(pattern, escape=ESCAPE)
+
+
+def contains_pattern(wanted: str | None) -> str | None:
+    """The LIKE pattern of a case-insensitive "contains" (``read_model.name_contains``):
+    lower-cased, with LIKE's own characters escaped so they match themselves."""
+    if wanted is None:
+        return None
+    escaped = wanted.lower().replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%")
+    return "%" + escaped.replace("_", ESCAPE + "_") + "%"
+
+
 def paged(columns: Sequence[Any], *where: Any, order_by: Sequence[Any]) -> Select[Any]:
     """A page of ``columns``: the total rides along as a window aggregate (one round trip)."""
     return (
@@ -225,6 +243,7 @@ PATIENT_BY_USER = select(*PATIENT).where(PATIENTS.c.user_id == bindparam("id"))
 DOCTOR_PAGE = paged(
     DOCTOR,
     given(func.lower(DOCTORS.c.specialization), "specialization"),
+    given(DOCTORS.c.name, "name", name_like),
     order_by=[DOCTORS.c.id],
 )
 DOCTOR_ITEM = select(*DOCTOR).where(DOCTORS.c.id == bindparam("id"))
@@ -306,7 +325,8 @@ PATIENT_SCOPES = {
     "patient": PATIENTS.c.id == bindparam(SCOPE_PATIENT),
 }
 PATIENT_PAGES = {
-    kind: paged(PATIENT, clause, order_by=[PATIENTS.c.id]) for kind, clause in PATIENT_SCOPES.items()
+    kind: paged(PATIENT, clause, given(PATIENTS.c.name, "name", name_like), order_by=[PATIENTS.c.id])
+    for kind, clause in PATIENT_SCOPES.items()
 }
 PATIENT_ITEMS = {
     kind: select(*PATIENT).where(PATIENTS.c.id == bindparam("id"), clause)
@@ -453,9 +473,12 @@ class SqlAlchemyReadModel:
 
     # -- doctors and their calendars ---------------------------------------------------------
 
-    def doctors(self, page: PageRequest, specialization: str | None = None) -> Page[View]:
+    def doctors(
+        self, page: PageRequest, specialization: str | None = None, name: str | None = None
+    ) -> Page[View]:
         wanted = specialization.lower() if specialization else None
-        return self._page(DOCTOR_PAGE, {"specialization": wanted}, page)
+        values = {"specialization": wanted, "name": contains_pattern(name)}
+        return self._page(DOCTOR_PAGE, values, page)
 
     def doctor(self, doctor_id: int) -> View | None:
         return self._item(DOCTOR_ITEM, {"id": doctor_id})
@@ -493,8 +516,11 @@ class SqlAlchemyReadModel:
         values = {"id": appointment_id, **_scope_values(scope)}
         return self._item(APPOINTMENT_ITEMS[_scope_kind(scope)], values)
 
-    def patients(self, scope: Scope, page: PageRequest, audit: AuditedRead) -> Page[View]:
-        return self._audited_page("patient", scope, {"patient_id": None}, page, audit)
+    def patients(
+        self, scope: Scope, page: PageRequest, audit: AuditedRead, name: str | None = None
+    ) -> Page[View]:
+        values = {"patient_id": None, "name": contains_pattern(name)}
+        return self._audited_page("patient", scope, values, page, audit)
 
     def patient(self, scope: Scope, patient_id: int, audit: AuditedRead) -> View | None:
         return self._audited_item("patient", scope, patient_id, audit)

@@ -16,6 +16,7 @@ from healthcare.domain.appointments import (
     Status,
     check_bookable,
     require_initial_status,
+    require_stated_end,
     slot_for,
     status_named,
     who_is_booked_for,
@@ -71,6 +72,7 @@ class AppointmentService(Service):
         if patient_id != actor.patient_id:  # one's own profile was found with the token
             found(uow.patients.get(patient_id), "Patient")
         slot = slot_for(command.start, doctor.appointment_minutes)
+        require_stated_end(slot, command.end)
         policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=None)
         # The storage refuses a slot the doctor (with the buffer) or the patient is busy in.
         appointment = uow.appointments.add(

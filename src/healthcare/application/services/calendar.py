@@ -148,6 +148,18 @@ class CalendarService(Service):
             doctor = self._doctor(uow, doctor_id)
         return doctor.policy, doctor.policy.over(self.policy)
 
+    def planning_horizons(self, actor: Actor, doctor_ids: list[int]) -> dict[int, Interval]:
+        """Each doctor's planning horizon (``BookingPolicy.planning_horizon``) under the
+        policy in force; doctors that do not exist are left out."""
+        now = self.clock.now()
+        with self.uow_factory().read_only() as uow:
+            doctors = [uow.doctors.get(doctor_id) for doctor_id in doctor_ids]
+        return {
+            doctor.id: doctor.policy.over(self.policy).planning_horizon(now)  # type: ignore[misc]
+            for doctor in doctors
+            if doctor is not None
+        }
+
     def update_policy(
         self, actor: Actor, doctor_id: int, command: UpdatePolicy
     ) -> tuple[BookingPolicy, BookingPolicy]:

@@ -41,9 +41,15 @@ class DoctorService(Service):
         return found(self.reads.doctor(doctor_id), "Doctor")
 
     def list(
-        self, actor: Actor, page: PageRequest, specialization: str | None = None
+        self,
+        actor: Actor,
+        page: PageRequest,
+        specialization: str | None = None,
+        name: str | None = None,
     ) -> Page[View]:
-        return self.reads.doctors(page, specialization)
+        """Doctors of one specialization and/or whose name contains ``name`` (both compared
+        case-insensitively)."""
+        return self.reads.doctors(page, specialization, name)
 
     def update(self, actor: Actor, doctor_id: int, command: UpdateDoctor) -> Doctor:
         actor.require_role(Role.ADMIN)

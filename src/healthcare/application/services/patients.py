@@ -59,9 +59,10 @@ class PatientService(Service):
         read = self.reads.patient(Scope.of(actor), patient_id, self.audited_read(actor))
         return found(read, "Patient")
 
-    def list(self, actor: Actor, page: PageRequest) -> Page[View]:
-        """The patients in the actor's scope; the list is audited (``AuditedRead``)."""
-        return self.reads.patients(Scope.of(actor), page, self.audited_read(actor))
+    def list(self, actor: Actor, page: PageRequest, name: str | None = None) -> Page[View]:
+        """The patients in the actor's scope (whose name contains ``name``, compared
+        case-insensitively); the list is audited (``AuditedRead``)."""
+        return self.reads.patients(Scope.of(actor), page, self.audited_read(actor), name)
 
     def update(self, actor: Actor, patient_id: int, command: UpdatePatient) -> Patient:
         changes = given(command)

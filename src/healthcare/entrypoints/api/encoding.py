@@ -21,13 +21,18 @@ _OPTIONS = (
 )
 
 
-def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """``body`` as a JSON response."""
+def answer(
+    body: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    mimetype: str = "application/json",
+) -> Response:
+    """``body`` as a JSON response (``mimetype``: a JSON type such as FHIR's)."""
     return Response(
         orjson.dumps(body, option=orjson.OPT_UTC_Z),
         status=status,
         headers=headers,
-        mimetype="application/json",
+        mimetype=mimetype,
     )
 
 

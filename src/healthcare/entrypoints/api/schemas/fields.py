@@ -33,6 +33,8 @@ SHORT = validate.Length(max=200)
 
 #: Dates and instants outside the years 1900-2999 are refused: far ones overflow date
 #: arithmetic, and no clinic books them.
+YEARS = (1900, 2999)
+#: ``YEARS`` as a pattern.
 YEAR = r"(19[0-9]{2}|2[0-9]{3})"
 DAY = YEAR + r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 #: RFC 3339 as the API reads it, documented as the ``pattern`` and enforced on the text sent:
