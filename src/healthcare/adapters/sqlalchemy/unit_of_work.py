@@ -6,6 +6,7 @@ from typing import Self
 
 from sqlalchemy import Engine
 
+from healthcare.adapters.sqlalchemy import integrations
 from healthcare.adapters.sqlalchemy import repositories as repos
 from healthcare.adapters.sqlalchemy.transaction import Transaction, reading
 from healthcare.application.unit_of_work import UnitOfWork
@@ -39,9 +40,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.audit = repos.SqlAlchemyAuditRepository(tx)
         self.revocations = repos.SqlAlchemyTokenRevocations(tx)
         self.outbox = repos.SqlAlchemyOutboxRepository(tx)
-        self.webhook_endpoints = repos.SqlAlchemyWebhookEndpointRepository(tx)
-        self.webhooks = repos.SqlAlchemyWebhookOutbox(tx)
-        self.calendar_feeds = repos.SqlAlchemyCalendarFeedRepository(tx)
+        self.webhook_endpoints = integrations.SqlAlchemyWebhookEndpointRepository(tx)
+        self.webhooks = integrations.SqlAlchemyWebhookOutbox(tx)
+        self.calendar_feeds = integrations.SqlAlchemyCalendarFeedRepository(tx)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
