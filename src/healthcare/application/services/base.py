@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -41,7 +43,10 @@ class Service:
         return AuditedRead(actor_id=actor.user_id, at=self.clock.now())
 
     #: How many times a use case runs when the database keeps aborting it for a concurrent one.
-    ATTEMPTS = 3
+    ATTEMPTS = 5
+    #: The longest pause before a run again, in seconds, times the runs so far; random below it,
+    #: so the transactions that deadlocked do not meet again in step.
+    BACKOFF_S = 0.005
 
     def retrying(self, use_case: Callable[[], T]) -> T:
         """Run ``use_case`` (its own unit of work) again when the database aborted it.
@@ -50,11 +55,11 @@ class Service:
         exclusion constraints, each waiting for the other's row; PostgreSQL aborts one. Run
         again, it sees the winner's row and gets the domain's answer (409), not a 503.
         """
-        for _ in range(self.ATTEMPTS - 1):
+        for attempt in range(1, self.ATTEMPTS):
             try:
                 return use_case()
             except TransactionAborted:
-                continue
+                time.sleep(random.uniform(0, self.BACKOFF_S * attempt))
         return use_case()  # the last attempt's abort reaches the caller: a 503
 
     def creating_once(
