@@ -21,8 +21,13 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/lint-imports
 
+# Four test processes even on two cores: the slowest tests mostly wait (servers restarting,
+# leases running out), and work stealing keeps every process busy to the end (349 s against
+# 444 s with -n auto on the 2-core machine).
+TEST_WORKERS ?= 4
+
 test: $(STAMP) lint
-	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lock:
 	$(PYTHON) -m venv $(VENV)
