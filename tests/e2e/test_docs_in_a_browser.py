@@ -1,6 +1,6 @@
 """Swagger UI and ReDoc render the API in a real browser with the internet cut off.
 
-The real server (``healthcare serve``, gunicorn) runs on a free loopback port; headless Chromium
+The real server (``healthcare serve``) runs on a free loopback port; headless Chromium
 may reach loopback only (every other host resolves nowhere and goes to a dead proxy), so a page
 that needed a CDN would render nothing.
 """
