@@ -3,27 +3,32 @@
 Every ``sh`` block from "An example session" up to "Configuration" is taken from README.md
 verbatim and run, in order, by one ``bash -euo pipefail`` (its variables carry from block to
 block, as in one terminal) beside a ``.venv`` that is this test's, against ``healthcare serve``
-on a fresh SQLite database. ``curl`` is wrapped only to log each answer's status, so the test
-can say which step failed; the dates are the README's own (a week from today), so this test
-fails the day an example goes stale.
+(``make run``'s command: it migrates, then serves) on a new SQLite file. ``curl`` is wrapped only
+to log each answer (status, method, URL, body) and hand it on unchanged; the test then checks
+every step's status and the fields that matter. The dates are the README's own (a week from
+today), so this test fails the day an example goes stale.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.security.servers import migrate, served, server_environment
+from tests.security.servers import served, server_environment
 
 pytestmark = pytest.mark.slow
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
-#: Logs ``status METHOD URL`` per request and hands the body on unchanged.
+#: Logs ``status METHOD URL<tab>body`` per request and hands the body on unchanged.
 CURL_LOGGING_STATUS = r"""
 curl() {
   local answer method=GET url=""
@@ -34,7 +39,8 @@ curl() {
     [[ "$argument" == http* ]] && url="$argument"
     previous="$argument"
   done
-  printf '%s %s %s\n' "${answer##*$'\n'}" "$method" "$url" >> "$README_STEPS"
+  printf '%s %s %s\t%s\n' "${answer##*$'\n'}" "$method" "$url" \
+    "$(printf '%s' "${answer%$'\n'*}" | tr -d '\n')" >> "$README_STEPS"
   printf '%s' "${answer%$'\n'*}"
 }
 """
@@ -54,18 +60,16 @@ def test_the_session_blocks_are_found() -> None:
 def test_the_example_session_runs_as_pasted(tmp_path: Path) -> None:
     blocks = session_blocks(README.read_text())
     url = f"sqlite:///{tmp_path / 'healthcare.db'}"
-    migrate(url)
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
     steps = tmp_path / "steps.log"
-    with served(url, tmp_path, workers=1) as server:
+    with served(url, tmp_path, workers=1, upgrade=True) as server:
         env = {
             **server_environment(url, tmp_path / "instance"),
             "B": server.base,
             "README_STEPS": str(steps),
         }
-        script = CURL_LOGGING_STATUS + "\n".join(blocks)
         ran = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
+            ["bash", "-euo", "pipefail", "-c", CURL_LOGGING_STATUS + "\n".join(blocks)],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -74,16 +78,48 @@ def test_the_example_session_runs_as_pasted(tmp_path: Path) -> None:
         )
     log = steps.read_text() if steps.exists() else ""
     assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n{log}"
-    answered = [line.split(" ", 2) for line in log.splitlines()]
-    assert len(answered) == sum(block.count("curl -s") for block in blocks), log
-    refused = [line for line in answered if not line[0].startswith("2")]
-    assert refused == [], log
-    statuses = {(method, re.sub(r"/\d+", "/<id>", u.split("?")[0].removeprefix(server.base))):
-                status for status, method, u in answered}
-    assert statuses[("POST", "/api/appointments/")] == "201"
-    assert statuses[("POST", "/api/appointments/<id>/confirm/")] == "200"
-    assert statuses[("POST", "/api/medical-records/")] == "201"
-    assert statuses[("POST", "/fhir/R4/Appointment")] == "201"
-    assert statuses[("PATCH", "/fhir/R4/Appointment/<id>")] == "200"
-    assert statuses[("POST", "/api/webhooks/")] == "201"
-    assert statuses[("POST", "/api/calendar-feeds/")] == "201"
+    answers = [_answer(line, server.base) for line in log.splitlines()]
+    assert len(answers) == sum(block.count("curl -s") for block in blocks), log
+    assert [a for a in answers if not a.status.startswith("2")] == [], log
+    day = (date.today() + timedelta(days=7)).isoformat()
+
+    def body(method: str, path: str) -> Any:
+        found = [a for a in answers if (a.method, a.path) == (method, path)]
+        assert len(found) == 1, (method, path, log)
+        return found[0].body
+
+    assert any(s["start"] == f"{day}T10:30:00Z" for s in body("GET", "/api/doctors/<id>/slots/"))
+    booked = body("POST", "/api/appointments/")
+    assert (booked["status"], booked["datetime"]) == ("pending", f"{day}T10:30:00Z")
+    assert body("POST", "/api/appointments/<id>/confirm/")["status"] == "confirmed"
+    record = body("POST", "/api/medical-records/")
+    assert (record["appointment"], record["diagnosis"]) == (booked["id"], "Stable angina")
+    assert [r["id"] for r in body("GET", "/api/medical-records/")] == [record["id"]]
+    audited = body("GET", "/api/audit-events/")
+    assert {(e["resource"], e["action"]) for e in audited} >= {("medical_record", "create"), ("medical_record", "list")}, audited
+    assert body("GET", "/fhir/R4/metadata")["resourceType"] == "CapabilityStatement"
+    assert body("GET", "/fhir/R4/Practitioner")["total"] == 1
+    free = body("GET", "/fhir/R4/Slot")
+    assert free["resourceType"] == "Bundle" and free["total"] > 0
+    fhir_booked = body("POST", "/fhir/R4/Appointment")
+    assert (fhir_booked["resourceType"], fhir_booked["start"]) == ("Appointment", f"{day}T11:00:00Z")
+    listed = body("GET", "/fhir/R4/Appointment")
+    assert {e["resource"]["id"] for e in listed["entry"]} >= {fhir_booked["id"]}
+    assert body("PATCH", "/fhir/R4/Appointment/<id>")["status"] == "cancelled"
+    assert body("POST", "/api/webhooks/")["secret"].startswith("whsec_")
+    assert "/api/calendar/" in body("POST", "/api/calendar-feeds/")["url"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: str
+    method: str
+    path: str
+    body: Any
+
+
+def _answer(line: str, base: str) -> Answer:
+    head, _, text = line.partition("\t")
+    status, method, url = head.split(" ", 2)
+    path = re.sub(r"/\d+", "/<id>", url.removeprefix(base).split("?")[0])
+    return Answer(status, method, path, json.loads(text) if text else None)

@@ -151,13 +151,16 @@ class Server:
 
 
 @contextmanager
-def served(database_url: str, directory: Path, workers: int = 2) -> Iterator[Server]:
-    """The production server (``healthcare serve``) on a migrated database, on a free port."""
+def served(
+    database_url: str, directory: Path, workers: int = 2, upgrade: bool = False
+) -> Iterator[Server]:
+    """The production server (``healthcare serve``) on a free port: on a migrated database, or
+    with ``upgrade`` migrating it first, as ``make run`` does."""
     port = free_port()
     env = server_environment(database_url, directory / "instance")
     command = [
-        str(VENV_BIN / "healthcare"), "serve", "--no-upgrade", "--host", LOOPBACK,
-        "--port", str(port), "--workers", str(workers),
+        str(VENV_BIN / "healthcare"), "serve", *([] if upgrade else ["--no-upgrade"]),
+        "--host", LOOPBACK, "--port", str(port), "--workers", str(workers),
     ]
     output = directory / "server.log"
     with output.open("wb") as log:
