@@ -46,6 +46,7 @@ from healthcare.application.services import (
     AvailabilityService,
     DoctorService,
     HealthService,
+    HoldService,
     MedicalRecordService,
     PatientService,
     SlotService,
@@ -209,6 +210,15 @@ class Container(containers.DeclarativeContainer):
     availability_service = use_case(AvailabilityService, unit_of_work, clock, reads=read_model)
     appointment_service = use_case(
         AppointmentService, unit_of_work, clock, reads=read_model, policy=booking_policy
+    )
+    hold_service = use_case(
+        HoldService,
+        unit_of_work,
+        clock,
+        reads=read_model,
+        policy=booking_policy,
+        hold_minutes=settings.provided.hold_minutes,
+        max_per_patient=settings.provided.hold_max_per_patient,
     )
     calendar_service = use_case(
         CalendarService, unit_of_work, clock, reads=read_model, policy=booking_policy

@@ -102,7 +102,11 @@ def test_booking_rules_answer_422_or_409(clinic: Clinic) -> None:
     naive = expect(book(clinic.other_patient, "2030-01-08T10:00:00"), 422)
     assert "datetime" in str(naive["errors"])
     expect(book(clinic.other_patient, FIRST_SLOT), 409)  # the doctor is taken
-    expect(book(clinic.other_patient, "2030-01-08T09:15:00Z"), 409)  # overlapping
+    off_grid = expect(book(clinic.other_patient, "2030-01-08T09:15:00Z"), 422)  # section 8
+    assert off_grid["errors"]["nearest"] == ["2030-01-08T09:00:00Z", "2030-01-08T09:30:00Z"]
+    front_desk = {"patient": clinic.other_patient.patient_id, "doctor": clinic.doctor.doctor_id}
+    overlapping = {**front_desk, "datetime": "2030-01-08T09:15:00Z"}
+    expect(clinic.admin.post("/api/appointments/", overlapping), 409)  # off the grid, overlapping
     expect(
         clinic.other_patient.post(
             "/api/appointments/", {"doctor": 999, "datetime": "2030-01-08T10:00:00Z"}
@@ -360,5 +364,5 @@ def test_users_conflict_and_validation(clinic: Clinic) -> None:
 def test_rescheduling_ignores_the_appointment_being_moved(clinic: Clinic) -> None:
     """SPEC 3: a reschedule is checked like a new booking, ignoring itself."""
     path = f"/api/appointments/{clinic.appointment_id}/"
-    moved = expect(clinic.patient.patch(path, {"datetime": "2030-01-08T09:15:00Z"}), 200)
+    moved = expect(clinic.admin.patch(path, {"datetime": "2030-01-08T09:15:00Z"}), 200)
     assert (moved["datetime"], moved["end"]) == ("2030-01-08T09:15:00Z", "2030-01-08T09:45:00Z")

@@ -19,6 +19,7 @@ from healthcare.application.services import (
     AuditService,
     AvailabilityService,
     DoctorService,
+    HoldService,
     MedicalRecordService,
     PatientService,
     SlotService,
@@ -86,6 +87,7 @@ class Services:
     audit: AuditService
     slots: SlotService
     calendar: CalendarService
+    holds: HoldService
 
     @classmethod
     def build(
@@ -112,6 +114,7 @@ class Services:
                 ("appointments", AppointmentService),
                 ("slots", SlotService),
                 ("calendar", CalendarService),
+                ("holds", HoldService),
             ]
         }
         accounts = account_service(uow_factory, clock, hasher, reads=reads)

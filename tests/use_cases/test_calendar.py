@@ -135,8 +135,12 @@ def test_a_window_overlapping_weekly_hours_is_allowed_and_adds_its_extra_time(
     )
     slots = free(services, clinic.patient, clinic.doctor, *TUESDAY_8TH)
     assert slots[-4:] == [at(11, days=1), at(11, 30, days=1), at(12, days=1), at(12, 30, days=1)]
-    # One appointment fits in one window or one occurrence of the hours, not across both.
-    book(services, clinic.patient, clinic.doctor, at(11, 45, days=1))
+    # One appointment fits in one window or one occurrence of the hours, not across both (off
+    # both grids, so the front desk's booking).
+    services.appointments.book(
+        clinic.admin,
+        BookAppointment(clinic.doctor.doctor_id, at(11, 45, days=1), patient_id=clinic.patient.patient_id),
+    )
 
 
 def test_a_doctor_manages_only_their_own_weekly_hours(services: Services, clinic: Clinic) -> None:

@@ -173,6 +173,16 @@ class BookAppointment:
 
 
 @dataclass(frozen=True)
+class PlaceHold:
+    """SPEC section 8: keep a slot for the patient while they finish booking."""
+
+    doctor_id: int
+    start: datetime
+    #: Omitted by a patient: themself. Required from an admin.
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
 class UpdateAppointment:
     """A partial update: a new ``start`` reschedules, a ``status`` runs that lifecycle action."""
 

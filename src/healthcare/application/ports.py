@@ -213,7 +213,8 @@ class AppointmentRepository(Protocol):
         patient_id: int | None = None,
         exclude_id: int | None = None,
     ) -> list[Appointment]:
-        """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``."""
+        """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``
+        (holds are none: every appointment read here leaves them out)."""
         ...
 
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
@@ -227,6 +228,22 @@ class AppointmentRepository(Protocol):
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
         """Pending/confirmed appointments starting in [start, end), by start."""
         ...
+
+    def clear_expired_holds(
+        self,
+        now: datetime,
+        doctor_id: int,
+        doctor_span: Interval,
+        patient_id: int | None = None,
+        patient_span: Interval | None = None,
+    ) -> None:
+        """Delete the holds expired at ``now`` that are in the way of a write: the doctor's
+        overlapping ``doctor_span`` (their busy time), the patient's overlapping
+        ``patient_span``. The no-overlap guarantees cannot see the clock; this makes an
+        expired hold block nothing, in the writer's own transaction."""
+        ...
+
+    def live_hold_count(self, patient_id: int, now: datetime) -> int: ...
 
 
 class AvailabilityRuleRepository(Protocol):
@@ -258,12 +275,14 @@ class CalendarRepository(Protocol):
         *,
         patient_id: int | None = None,
         exclude_id: int | None = None,
+        now: datetime | None = None,
     ) -> Calendar:
         """The doctor's calendar around ``within``, in one look-up: every weekly hours rule,
         the windows and blocked periods overlapping ``within``, the busy time [start,
         blocked_until) of the doctor's active appointments overlapping it, and the active
         appointments of ``patient_id`` (if given) overlapping it; appointment ``exclude_id``
-        (one being moved) left out."""
+        (one being moved) left out. Holds live at ``now`` count as appointments, expired
+        ones not (without ``now``: every hold counts)."""
         ...
 
 

@@ -129,6 +129,11 @@ class ReadModel(Protocol):
 
     def appointment(self, scope: Scope, appointment_id: int) -> View | None: ...
 
+    def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        """Live holds (SPEC section 8): a patient's own, an admin's all, a doctor's none; by
+        start."""
+        ...
+
     def patients(
         self, scope: Scope, page: PageRequest, audit: AuditedRead, name: str | None = None
     ) -> Page[View]:
@@ -241,6 +246,17 @@ def appointment_view(appointment: Appointment) -> View:
         "updated_at": appointment.updated_at,
         "late_cancellation": appointment.late_cancellation,
         "rescheduled_from": appointment.rescheduled_from,
+    }
+
+
+def hold_view(hold: Appointment) -> View:
+    return {
+        "id": hold.id,
+        "doctor": hold.doctor_id,
+        "patient": hold.patient_id,
+        "start": hold.start,
+        "end": hold.end,
+        "expires_at": hold.hold_expires_at,
     }
 
 

@@ -208,14 +208,39 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
     table_name = "appointments"
 
     def _check(self, entity: Appointment) -> None:
+        """The database's no-overlap guarantees: holds (expired or not) take part, since the
+        guarantees cannot see the clock."""
         if not entity.is_active:
             return
-        if self.active_blocking(entity.doctor_id, entity.blocking, exclude_id=entity.id):
+        others = [a for a in self._rows.values() if a.is_active and a.id != entity.id]
+        if any(a.doctor_id == entity.doctor_id and a.blocking.overlaps(entity.blocking) for a in others):
             raise SlotUnavailable()
-        if self.active_overlapping(
-            entity.interval, patient_id=entity.patient_id, exclude_id=entity.id
-        ):
+        if any(a.patient_id == entity.patient_id and a.interval.overlaps(entity.interval) for a in others):
             raise PatientDoubleBooked()
+
+    def clear_expired_holds(
+        self,
+        now: datetime,
+        doctor_id: int,
+        doctor_span: Interval,
+        patient_id: int | None = None,
+        patient_span: Interval | None = None,
+    ) -> None:
+        for hold in list(self._rows.values()):
+            if hold.hold_expires_at is None or hold.hold_expires_at > now:
+                continue
+            if (hold.doctor_id == doctor_id and hold.blocking.overlaps(doctor_span)) or (
+                patient_span is not None
+                and hold.patient_id == patient_id
+                and hold.interval.overlaps(patient_span)
+            ):
+                del self._rows[hold.id]
+
+    def live_hold_count(self, patient_id: int, now: datetime) -> int:
+        return sum(
+            a.patient_id == patient_id and a.hold_expires_at is not None and a.hold_expires_at > now
+            for a in self._rows.values()
+        )
 
     def active_overlapping(
         self,
@@ -229,6 +254,7 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
             a
             for a in self._rows.values()
             if a.status in ACTIVE
+            and not a.is_hold
             and a.id != exclude_id
             and (doctor_id is None or a.doctor_id == doctor_id)
             and (patient_id is None or a.patient_id == patient_id)
@@ -236,22 +262,10 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
 
-    def active_blocking(
-        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
-    ) -> list[Appointment]:
-        found = [
-            a
-            for a in self._rows.values()
-            if a.is_active
-            and a.doctor_id == doctor_id
-            and a.id != exclude_id
-            and a.blocking.overlaps(interval)
-        ]
-        return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
-
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
         return any(
-            a.doctor_id == doctor_id and a.patient_id == patient_id for a in self._rows.values()
+            a.doctor_id == doctor_id and a.patient_id == patient_id and not a.is_hold
+            for a in self._rows.values()
         )
 
     def confirmed_ended_before(self, cutoff: datetime, limit: int) -> list[Appointment]:
@@ -260,7 +274,9 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         return [copy.deepcopy(a) for a in found[:limit]]
 
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
-        found = [a for a in self._rows.values() if a.is_active and start <= a.start < end]
+        found = [
+            a for a in self._rows.values() if a.is_active and not a.is_hold and start <= a.start < end
+        ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
 
 
@@ -299,9 +315,14 @@ class InMemoryCalendarRepository:
         *,
         patient_id: int | None = None,
         exclude_id: int | None = None,
+        now: datetime | None = None,
     ) -> Calendar:
         appointments = [
-            a for a in self._tables["appointments"].values() if a.is_active and a.id != exclude_id
+            a
+            for a in self._tables["appointments"].values()
+            if a.is_active
+            and a.id != exclude_id
+            and (now is None or a.hold_expires_at is None or a.hold_expires_at > now)
         ]
         return Calendar(
             tz=zone(doctor.timezone),
@@ -539,6 +560,7 @@ class InMemoryCalendarFeedRepository(_Repository[CalendarFeed]):
             if (a.doctor_id if kind is FeedOwner.DOCTOR else a.patient_id) == profile_id
             and start <= a.start < end
             and a.id not in history
+            and not a.is_hold
         ]
         return [
             FeedEntry(

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     Insert,
+    and_,
     Select,
     bindparam,
     delete,
@@ -323,7 +324,16 @@ def _calendar_statement() -> Any:
 
     doctor, start, end = bindparam("doctor_id"), bindparam("start"), bindparam("end")
     busy_end = func.coalesce(APPOINTMENTS.c.blocked_until, APPOINTMENTS.c.end_at)
-    active = APPOINTMENTS.c.status.in_(ACTIVE_STATUSES)
+    now = bindparam("now", type_=UtcDateTime())
+    # Appointments and live holds (every hold, without a ``now``); an expired hold is free.
+    active = and_(
+        APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        or_(
+            APPOINTMENTS.c.hold_expires_at.is_(None),
+            now.is_(None),
+            APPOINTMENTS.c.hold_expires_at > now,
+        ),
+    )
     not_excluded = given(APPOINTMENTS.c.id, "exclude_id", operator.ne)
     return union_all(
         part(
@@ -376,6 +386,7 @@ class SqlAlchemyCalendarRepository:
         *,
         patient_id: int | None = None,
         exclude_id: int | None = None,
+        now: datetime | None = None,
     ) -> Calendar:
         calendar = Calendar(tz=zone(doctor.timezone))
         by_kind = {
@@ -393,6 +404,7 @@ class SqlAlchemyCalendarRepository:
                 "earliest": within.start - MAX_BLOCKING,
                 "patient_id": patient_id,
                 "exclude_id": exclude_id,
+                "now": now,
             },
         )
         for kind, row_id, start, end, weekday, start_time, end_time, valid_from, valid_until in rows:
@@ -415,10 +427,13 @@ class SqlAlchemyCalendarRepository:
 
 # -- appointments -------------------------------------------------------------------------------
 
+#: A row with ``hold_expires_at`` is a hold (SPEC section 8), no appointment (yet).
+BOOKED = APPOINTMENTS.c.hold_expires_at.is_(None)
 ACTIVE_OVERLAPPING = (
     select(*APPOINTMENTS.columns)
     .where(
         APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        BOOKED,
         APPOINTMENTS.c.start_at < bindparam("end"),
         APPOINTMENTS.c.end_at > bindparam("start"),
         given(APPOINTMENTS.c.doctor_id, "doctor_id"),
@@ -431,6 +446,7 @@ BETWEEN = select(
     exists().where(
         APPOINTMENTS.c.doctor_id == bindparam("doctor_id"),
         APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+        BOOKED,
     )
 )
 CONFIRMED_ENDED_BEFORE = (
@@ -446,10 +462,33 @@ ACTIVE_STARTING_BETWEEN = (
     select(*APPOINTMENTS.columns)
     .where(
         APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        BOOKED,
         APPOINTMENTS.c.start_at >= bindparam("start"),
         APPOINTMENTS.c.start_at < bindparam("end"),
     )
     .order_by(APPOINTMENTS.c.start_at, APPOINTMENTS.c.id)
+)
+HOLDS = APPOINTMENTS.c.hold_expires_at
+#: Expired holds in the way of a write: the doctor's busy time or the patient's.
+CLEAR_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
+    HOLDS <= bindparam("now"),
+    or_(
+        and_(
+            APPOINTMENTS.c.doctor_id == bindparam("doctor_id"),
+            APPOINTMENTS.c.start_at < bindparam("doctor_end"),
+            APPOINTMENTS.c.start_at > bindparam("earliest"),
+            func.coalesce(APPOINTMENTS.c.blocked_until, APPOINTMENTS.c.end_at)
+            > bindparam("doctor_start"),
+        ),
+        and_(
+            APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+            APPOINTMENTS.c.start_at < bindparam("patient_end"),
+            APPOINTMENTS.c.end_at > bindparam("patient_start"),
+        ),
+    ),
+)
+LIVE_HOLD_COUNT = select(func.count()).where(
+    APPOINTMENTS.c.patient_id == bindparam("patient_id"), HOLDS > bindparam("now")
 )
 
 
@@ -484,6 +523,33 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment]):
 
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
         return self._all(ACTIVE_STARTING_BETWEEN, {"start": start, "end": end})
+
+    def clear_expired_holds(
+        self,
+        now: datetime,
+        doctor_id: int,
+        doctor_span: Interval,
+        patient_id: int | None = None,
+        patient_span: Interval | None = None,
+    ) -> None:
+        patient_span = patient_span or doctor_span
+        self.tx.execute(
+            CLEAR_EXPIRED_HOLDS,
+            {
+                "now": now,
+                "doctor_id": doctor_id,
+                "doctor_start": doctor_span.start,
+                "doctor_end": doctor_span.end,
+                "earliest": doctor_span.start - MAX_BLOCKING,
+                "patient_id": patient_id,
+                "patient_start": patient_span.start,
+                "patient_end": patient_span.end,
+            },
+        )
+
+    def live_hold_count(self, patient_id: int, now: datetime) -> int:
+        values = {"patient_id": patient_id, "now": now}
+        return int(self.tx.execute(LIVE_HOLD_COUNT, values).scalar_one())
 
 
 # -- the rest ----------------------------------------------------------------------------------
@@ -896,6 +962,7 @@ def _feed_entries(owner: Any) -> Select[Any]:
             owner == bindparam("owner"),
             booking.start_at >= bindparam("start"),
             booking.start_at < bindparam("end"),
+            booking.hold_expires_at.is_(None),
             ~exists().where(MOVED.c.rescheduled_from == booking.id),
         )
         .order_by(booking.start_at, booking.id)

@@ -27,6 +27,7 @@ from healthcare.domain.errors import InvalidInput
 from healthcare.domain.events import EventType, appointment_event, step_event
 from healthcare.domain.idempotency import claim, owner_of
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
+from healthcare.domain.slots import require_slot_start, require_whole_minutes
 from healthcare.domain.time import Interval, zone
 
 
@@ -73,7 +74,8 @@ class AppointmentService(Service):
             found(uow.patients.get(patient_id), "Patient")
         slot = slot_for(command.start, doctor.appointment_minutes)
         require_stated_end(slot, command.end)
-        policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=None)
+        policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
+        clear_the_way(uow, doctor.id, patient_id, slot, slot.end + policy.buffer, now)
         # The storage refuses a slot the doctor (with the buffer) or the patient is busy in.
         appointment = uow.appointments.add(
             Appointment(
@@ -132,7 +134,11 @@ class AppointmentService(Service):
                 appointment.require_can_reschedule(actor)
                 doctor = found(uow.doctors.get(appointment.doctor_id), "Doctor")
                 slot = slot_for(changes["start"], doctor.appointment_minutes)
-                policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=appointment.id)
+                policy = checked_slot(
+                    uow, self.policy, actor, doctor, slot, now, exclude_id=appointment.id
+                )
+                buffered_end = slot.end + policy.buffer
+                clear_the_way(uow, doctor.id, appointment.patient_id, slot, buffered_end, now)
                 # The old slot stays on record as a cancelled copy, in this same transaction:
                 # the move and its history happen together or not at all.
                 history = uow.appointments.add(appointment.history_copy(now))
@@ -168,32 +174,57 @@ class AppointmentService(Service):
 
     @staticmethod
     def _visible(uow: UnitOfWork, actor: Actor, appointment_id: int) -> Appointment:
-        appointment = uow.appointments.get(appointment_id)
-        if appointment is not None and appointment.visible_to(actor):
-            return appointment
-        raise not_found("Appointment")
+        return visible_appointment(uow, actor, appointment_id)
 
-    def _check_slot(
-        self,
-        uow: UnitOfWork,
-        actor: Actor,
-        doctor: Doctor,
-        slot: Interval,
-        now: datetime,
-        exclude_id: int | None,
-    ) -> BookingPolicy:
-        """Rules 1-2 and the doctor's booking policy, on the calendar as stored now; the
-        storage refuses an overlap (rule 3, buffer included) when the booking is written.
-        Returns the policy in force."""
-        policy = doctor.policy.over(self.policy)
-        capped = not actor.is_admin and policy.max_per_day is not None
-        # With a daily cap, the doctor's whole local day, to count what it holds already.
-        day = local_day(slot.start, zone(doctor.timezone))
-        around = Interval(min(slot.start, day.start), max(slot.end, day.end)) if capped else slot
-        calendar = uow.calendars.load(doctor, around, exclude_id=exclude_id)
-        check_bookable(slot, now, calendar.open_intervals(slot), blocked=calendar.blocked)
-        if not actor.is_admin:  # the front desk may override notice, horizon and the cap
-            policy.check_timing(slot.start, now)
-            if capped:
-                policy.check_daily_cap(sum(day.start <= busy.start < day.end for busy in calendar.busy))
-        return policy
+
+def visible_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> Appointment:
+    """The appointment, if ``actor`` may see it; a hold is no appointment (yet)."""
+    appointment = uow.appointments.get(appointment_id)
+    if appointment is not None and not appointment.is_hold and appointment.visible_to(actor):
+        return appointment
+    raise not_found("Appointment")
+
+
+def clear_the_way(
+    uow: UnitOfWork,
+    doctor_id: int | None,
+    patient_id: int,
+    slot: Interval,
+    blocked_until: datetime,
+    now: datetime,
+) -> None:
+    """Before writing ``slot``: the holds expired by ``now`` in its way go, in this very
+    transaction, so an expired hold blocks nothing (the guarantees cannot see the clock)."""
+    span = Interval(slot.start, blocked_until)
+    uow.appointments.clear_expired_holds(now, doctor_id, span, patient_id, slot)  # type: ignore[arg-type]
+
+
+def checked_slot(
+    uow: UnitOfWork,
+    clinic_policy: BookingPolicy,
+    actor: Actor,
+    doctor: Doctor,
+    slot: Interval,
+    now: datetime,
+    exclude_id: int | None,
+) -> BookingPolicy:
+    """Rules 1-2, the grid and the doctor's booking policy, on the calendar as stored now
+    (live holds taking their slots); the storage refuses an overlap (rule 3, buffer included)
+    when the booking or hold is written. Returns the policy in force."""
+    policy = doctor.policy.over(clinic_policy)
+    capped = not actor.is_admin and policy.max_per_day is not None
+    # With a daily cap, the doctor's whole local day, to count what it holds already.
+    day = local_day(slot.start, zone(doctor.timezone))
+    around = Interval(min(slot.start, day.start), max(slot.end, day.end)) if capped else slot
+    calendar = uow.calendars.load(doctor, around, exclude_id=exclude_id, now=now)
+    require_whole_minutes(slot.start)
+    windows = calendar.open_intervals(slot)
+    check_bookable(slot, now, windows, blocked=calendar.blocked)
+    if not actor.is_admin:  # the front desk may override notice, horizon, cap and grid
+        require_slot_start(slot.start, windows, doctor.appointment_minutes)
+        policy.check_timing(slot.start, now)
+        if capped:
+            policy.check_daily_cap(
+                sum(day.start <= busy.start < day.end for busy in calendar.busy)
+            )
+    return policy

@@ -1,0 +1,115 @@
+"""Holds (SPEC section 8): keep a slot for a patient while they finish booking, then book it.
+
+A hold is checked like a booking (rules 1-4, the grid, the policy) and written like one, so the
+storage's no-overlap guarantees decide every race between holds and bookings. See
+``domain.holds`` for why a hold is a row of the appointments.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from healthcare.application.commands import PlaceHold
+from healthcare.application.ports import Clock, Page, PageRequest
+from healthcare.application.read_model import ReadModel, View
+from healthcare.application.services.appointments import (
+    checked_slot,
+    clear_the_way,
+    visible_appointment,
+)
+from healthcare.application.services.base import Service, found, not_found
+from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from healthcare.domain.access import Scope
+from healthcare.domain.actor import Actor
+from healthcare.domain.appointments import Appointment, slot_for, who_is_booked_for
+from healthcare.domain.events import EventType, appointment_event
+from healthcare.domain.holds import (
+    book_hold,
+    hold_visible_to,
+    place_hold,
+    require_room_for_a_hold,
+)
+from healthcare.domain.idempotency import claim, owner_of
+from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
+
+
+class HoldService(Service):
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        reads: ReadModel | None = None,
+        policy: BookingPolicy = CLINIC_DEFAULTS,
+        hold_minutes: int = 10,
+        max_per_patient: int = 2,
+    ) -> None:
+        super().__init__(uow_factory, clock, reads)
+        self.policy = policy
+        self.lasts = timedelta(minutes=hold_minutes)
+        self.max_per_patient = max_per_patient
+
+    def place(self, actor: Actor, command: PlaceHold) -> Appointment:
+        """Hold a slot for ``HOLD_MINUTES``: taken for everyone else meanwhile."""
+        patient_id = who_is_booked_for(actor, command.patient_id)
+        return self.retrying(lambda: self._place(actor, command, patient_id))
+
+    def _place(self, actor: Actor, command: PlaceHold, patient_id: int) -> Appointment:
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
+            if patient_id != actor.patient_id:
+                found(uow.patients.get(patient_id), "Patient")
+            slot = slot_for(command.start, doctor.appointment_minutes)
+            policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
+            require_room_for_a_hold(
+                uow.appointments.live_hold_count(patient_id, now), self.max_per_patient
+            )
+            hold = place_hold(patient_id, doctor.id, slot, policy.buffer, now, self.lasts)  # type: ignore[arg-type]
+            clear_the_way(uow, doctor.id, patient_id, slot, hold.blocking.end, now)
+            hold = uow.appointments.add(hold)  # the storage refuses a taken slot
+            uow.commit()
+        return hold
+
+    def book(
+        self,
+        actor: Actor,
+        hold_id: int,
+        reason: str = "",
+        idempotency_key: str | None = None,
+    ) -> Appointment:
+        """The held slot becomes the pending appointment; with an idempotency key, a retry
+        answers the appointment the first request booked."""
+        request = claim(
+            owner_of(actor.user_id), idempotency_key, "appointment", hold=hold_id, reason=reason
+        )
+        return self.creating_once(
+            request,
+            lambda uow: self._book(uow, actor, hold_id, reason),
+            lambda uow, appointment_id: visible_appointment(uow, actor, appointment_id),
+        )
+
+    def _book(self, uow: UnitOfWork, actor: Actor, hold_id: int, reason: str) -> Appointment:
+        now = self.clock.now()
+        hold = self._visible(uow, actor, hold_id)
+        book_hold(hold, now, reason)
+        uow.appointments.update(hold)
+        uow.webhooks.publish(appointment_event(EventType.APPOINTMENT_BOOKED, hold, now))
+        return hold
+
+    def release(self, actor: Actor, hold_id: int) -> None:
+        """Give the slot back before the hold expires."""
+        with self.uow_factory() as uow:
+            hold = self._visible(uow, actor, hold_id)
+            uow.appointments.delete(hold.id)  # type: ignore[arg-type]
+            uow.commit()
+
+    def list(self, actor: Actor, page: PageRequest) -> Page[View]:
+        """The caller's live holds (an admin: everyone's)."""
+        return self.reads.holds(Scope.of(actor), page, self.clock.now())
+
+    @staticmethod
+    def _visible(uow: UnitOfWork, actor: Actor, hold_id: int) -> Appointment:
+        hold = uow.appointments.get(hold_id)
+        if hold is not None and hold_visible_to(hold, actor):
+            return hold
+        raise not_found("Hold")
