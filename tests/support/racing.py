@@ -25,8 +25,8 @@ from healthcare.adapters.sqlalchemy import (
     SqlAlchemyUnitOfWork,
     create_engine_from_url,
 )
-from healthcare.application.commands import BookAppointment
-from healthcare.application.services import AppointmentService
+from healthcare.application.commands import BookAppointment, PlaceHold
+from healthcare.application.services import AppointmentService, HoldService
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError
 
@@ -40,29 +40,60 @@ class Booking:
     start: datetime
 
 
+@dataclass(frozen=True)
+class Holding:
+    """A hold (SPEC section 8) instead of a booking: the same guarantees decide."""
+
+    doctor_id: int
+    patient_id: int
+    start: datetime
+
+
+#: What a racer does; its outcome is "booked" (or "held"), or the error's name.
+Attempt = Booking | Holding
+
+
 class _Barrier(Protocol):
     def wait(self, timeout: float | None = None) -> int: ...
 
 
-def _book(service: AppointmentService, booking: Booking, barrier: _Barrier) -> str:
-    command = BookAppointment(
-        doctor_id=booking.doctor_id, patient_id=booking.patient_id, start=booking.start
-    )
+@dataclass(frozen=True)
+class _Services:
+    appointments: AppointmentService
+    holds: HoldService
+
+
+def _book(services: _Services, attempt: Attempt, barrier: _Barrier) -> str:
     barrier.wait(timeout=BARRIER_TIMEOUT_S)
     try:
-        service.book(Actor.system(), command)
+        return _act(services, attempt)
     except DomainError as error:
         by_database = isinstance(error.__cause__, IntegrityError)
         return type(error).__name__ + (" by the database" if by_database else "")
+
+
+def _act(services: _Services, attempt: Attempt) -> str:
+    if isinstance(attempt, Holding):
+        command = PlaceHold(attempt.doctor_id, attempt.start, attempt.patient_id)
+        services.holds.place(Actor.system(), command)
+        return "held"
+    services.appointments.book(
+        Actor.system(),
+        BookAppointment(
+            doctor_id=attempt.doctor_id, patient_id=attempt.patient_id, start=attempt.start
+        ),
+    )
     return "booked"
 
 
-def _service(url: str, now: datetime, pool_size: int = 1) -> tuple[AppointmentService, Engine]:
+def _service(url: str, now: datetime, pool_size: int = 1) -> tuple[_Services, Engine]:
     engine = create_engine_from_url(url, pool_size=pool_size)
-    return AppointmentService(lambda: SqlAlchemyUnitOfWork(engine), FixedClock(now)), engine
+    uow_factory, clock = (lambda: SqlAlchemyUnitOfWork(engine)), FixedClock(now)
+    services = _Services(AppointmentService(uow_factory, clock), HoldService(uow_factory, clock))
+    return services, engine
 
 
-def race_in_threads(url: str, now: datetime, bookings: list[Booking]) -> list[str]:
+def race_in_threads(url: str, now: datetime, bookings: list[Attempt]) -> list[str]:
     service, engine = _service(url, now, pool_size=len(bookings))
     barrier = threading.Barrier(len(bookings))
     try:
@@ -72,7 +103,7 @@ def race_in_threads(url: str, now: datetime, bookings: list[Booking]) -> list[st
         engine.dispose()
 
 
-def race_in_processes(url: str, now: datetime, bookings: list[Booking]) -> list[str]:
+def race_in_processes(url: str, now: datetime, bookings: list[Attempt]) -> list[str]:
     # forkserver: children fork from a clean single-threaded server with the modules
     # preloaded, so they start fast and inherit no threads or open connections from pytest.
     context = multiprocessing.get_context("forkserver")
@@ -97,7 +128,7 @@ def race_in_processes(url: str, now: datetime, bookings: list[Booking]) -> list[
 
 
 def _book_in_process(
-    url: str, now: datetime, booking: Booking, barrier: _Barrier, outcomes: Any
+    url: str, now: datetime, booking: Attempt, barrier: _Barrier, outcomes: Any
 ) -> None:
     try:
         service, engine = _service(url, now)
