@@ -23,6 +23,7 @@ from healthcare.application.services import (
     MedicalRecordService,
     PatientService,
     SlotService,
+    WaitlistService,
 )
 from healthcare.application.services.calendar import CalendarService
 from healthcare.domain.actor import Actor
@@ -88,6 +89,7 @@ class Services:
     slots: SlotService
     calendar: CalendarService
     holds: HoldService
+    waitlist: WaitlistService
 
     @classmethod
     def build(
@@ -106,6 +108,7 @@ class Services:
                 ("availability", AvailabilityService),
                 ("records", MedicalRecordService),
                 ("audit", AuditService),
+                ("waitlist", WaitlistService),
             ]
         }
         with_policy = {

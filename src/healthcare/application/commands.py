@@ -183,6 +183,17 @@ class PlaceHold:
 
 
 @dataclass(frozen=True)
+class JoinWaitlist:
+    """SPEC section 8: wait for any slot of the doctor starting in [start, end)."""
+
+    doctor_id: int
+    start: datetime
+    end: datetime
+    #: Omitted by a patient: themself. Required from an admin.
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
 class UpdateAppointment:
     """A partial update: a new ``start`` reschedules, a ``status`` runs that lifecycle action."""
 

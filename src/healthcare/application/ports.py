@@ -32,6 +32,7 @@ from healthcare.domain.records import MedicalRecord
 from healthcare.domain.sign_in import Bucket, Tally
 from healthcare.domain.time import Interval
 from healthcare.domain.users import User
+from healthcare.domain.waitlist import WaitlistEntry
 from healthcare.domain.webhooks import (
     AttemptLog,
     AttemptResult,
@@ -394,6 +395,41 @@ class CalendarFeedRepository(Protocol):
     ) -> list[FeedEntry]:
         """The doctor's or patient's appointments starting in [start, end), by start, with
         both parties' names; the copies reschedules leave behind are not among them."""
+        ...
+
+
+class WaitlistRepository(Protocol):
+    """Waitlist entries (SPEC section 8). An entry changes status by a conditional write
+    (``claim``, ``lapse``): of two transactions racing to change one entry, one does, and the
+    other hears False once the first has committed."""
+
+    def add(self, entry: WaitlistEntry) -> WaitlistEntry: ...
+    def get(self, entry_id: int) -> WaitlistEntry | None: ...
+    def update(self, entry: WaitlistEntry) -> None: ...
+    def delete(self, entry_id: int) -> None: ...
+
+    def waiting_for(self, doctor_id: int, span: Interval) -> list[WaitlistEntry]:
+        """The doctor's waiting entries whose range overlaps ``span``, oldest first."""
+        ...
+
+    def claim(self, entry_id: int, offer: Interval, expires_at: datetime) -> bool:
+        """Waiting -> offered (of ``offer``, until ``expires_at``); False when not waiting."""
+        ...
+
+    def lapse(self, entry_id: int) -> bool:
+        """Offered -> expired; False when it was not offered (any more)."""
+        ...
+
+    def by_hold(self, hold_id: int) -> WaitlistEntry | None:
+        """The offered entry whose offer is the hold ``hold_id``."""
+        ...
+
+    def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]:
+        """Offered entries whose offer expired by ``now``, the first to expire first."""
+        ...
+
+    def expire_passed(self, now: datetime) -> int:
+        """Waiting entries whose range has passed become expired; how many."""
         ...
 
 

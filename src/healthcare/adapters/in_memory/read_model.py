@@ -34,6 +34,7 @@ from healthcare.application.read_model import (
     name_contains,
     patient_view,
     record_view,
+    waitlist_view,
     rule_view,
     user_view,
     window_view,
@@ -187,6 +188,16 @@ class InMemoryReadModel:
         ):
             return None
         return appointment_view(found)
+
+    def waitlist(self, scope: Scope, page: PageRequest) -> Page[View]:
+        chosen = (
+            e
+            for e in self._tables()["waitlist"].values()
+            if scope.everyone
+            or (scope.doctor_id is not None and e.doctor_id == scope.doctor_id)
+            or (scope.patient_id is not None and e.patient_id == scope.patient_id)
+        )
+        return _page(chosen, page, waitlist_view, lambda e: e.id)
 
     def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
         if not scope.everyone and scope.patient_id is None:

@@ -20,6 +20,7 @@ from healthcare.domain.appointments import ACTIVE, Appointment, Status
 from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.calendar import Calendar
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import (
     DuplicateEmail,
@@ -36,9 +37,9 @@ from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
-from healthcare.domain.calendar import Calendar
 from healthcare.domain.time import Interval, zone
 from healthcare.domain.users import User
+from healthcare.domain.waitlist import EntryStatus, WaitlistEntry
 from healthcare.domain.webhooks import (
     AttemptLog,
     AttemptResult,
@@ -575,6 +576,59 @@ class InMemoryCalendarFeedRepository(_Repository[CalendarFeed]):
             )
             for a in sorted(found, key=lambda a: (a.start, a.id))
         ]
+
+
+class InMemoryWaitlistRepository(_Repository[WaitlistEntry]):
+    table_name = "waitlist"
+
+    def waiting_for(self, doctor_id: int, span: Interval) -> list[WaitlistEntry]:
+        found = [
+            e
+            for e in self._rows.values()
+            if e.doctor_id == doctor_id
+            and e.status is EntryStatus.WAITING
+            and e.range.overlaps(span)
+        ]
+        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: e.id)]
+
+    def claim(self, entry_id: int, offer: Interval, expires_at: datetime) -> bool:
+        entry = self._rows.get(entry_id)
+        if entry is None or entry.status is not EntryStatus.WAITING:
+            return False
+        entry.status, entry.offer, entry.offer_expires_at = EntryStatus.OFFERED, offer, expires_at
+        return True
+
+    def lapse(self, entry_id: int) -> bool:
+        entry = self._rows.get(entry_id)
+        if entry is None or entry.status is not EntryStatus.OFFERED:
+            return False
+        entry.status = EntryStatus.EXPIRED
+        return True
+
+    def by_hold(self, hold_id: int) -> WaitlistEntry | None:
+        found = [
+            e
+            for e in self._rows.values()
+            if e.hold_id == hold_id and e.status is EntryStatus.OFFERED
+        ]
+        return copy.deepcopy(found[0]) if found else None
+
+    def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]:
+        found = [
+            e
+            for e in self._rows.values()
+            if e.status is EntryStatus.OFFERED and e.offer_expires_at <= now
+        ]
+        found.sort(key=lambda e: (e.offer_expires_at, e.id))
+        return [copy.deepcopy(e) for e in found[:limit]]
+
+    def expire_passed(self, now: datetime) -> int:
+        passed = [
+            e for e in self._rows.values() if e.status is EntryStatus.WAITING and e.end <= now
+        ]
+        for entry in passed:
+            entry.status = EntryStatus.EXPIRED
+        return len(passed)
 
 
 class InMemoryTokenRevocations:

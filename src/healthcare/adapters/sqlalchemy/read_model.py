@@ -16,8 +16,8 @@ transaction.
 from __future__ import annotations
 
 import operator
-from datetime import datetime
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from sqlalchemy import (
 
 from healthcare.adapters.sqlalchemy.rows import (
     AppointmentRow,
+    WaitlistEntryRow,
     AuditEventRow,
     AvailabilityExceptionRow,
     AvailabilityRow,
@@ -333,6 +334,25 @@ HOLD = (
     APPOINTMENTS.c.end_at.label("end"),
     APPOINTMENTS.c.hold_expires_at.label("expires_at"),
 )
+WAITLIST = WaitlistEntryRow.__table__
+WAITLIST_ENTRY = (
+    WAITLIST.c.id,
+    WAITLIST.c.doctor_id.label("doctor"),
+    WAITLIST.c.patient_id.label("patient"),
+    WAITLIST.c.start_at.label("start"),
+    WAITLIST.c.end_at.label("end"),
+    WAITLIST.c.status,
+    WAITLIST.c.created_at,
+    WAITLIST.c.hold_id.label("hold"),
+)
+WAITLIST_PAGES = {
+    kind: paged(WAITLIST_ENTRY, clause, order_by=[WAITLIST.c.id])
+    for kind, clause in {
+        "everyone": true(),
+        "doctor": WAITLIST.c.doctor_id == bindparam(SCOPE_DOCTOR),
+        "patient": WAITLIST.c.patient_id == bindparam(SCOPE_PATIENT),
+    }.items()
+}
 #: Live holds, the caller's own (a patient's; an admin's: all), soonest first.
 HOLD_PAGE = paged(
     HOLD,
@@ -538,6 +558,10 @@ class SqlAlchemyReadModel:
     def appointment(self, scope: Scope, appointment_id: int) -> View | None:
         values = {"id": appointment_id, **_scope_values(scope)}
         return self._item(APPOINTMENT_ITEMS[_scope_kind(scope)], values)
+
+    def waitlist(self, scope: Scope, page: PageRequest) -> Page[View]:
+        statement = WAITLIST_PAGES[_scope_kind(scope)]
+        return self._page(statement, _scope_values(scope), page)
 
     def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
         if not scope.everyone and scope.patient_id is None:  # a doctor holds nothing

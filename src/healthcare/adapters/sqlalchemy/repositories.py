@@ -19,8 +19,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     Insert,
-    and_,
     Select,
+    and_,
     bindparam,
     delete,
     exists,
@@ -54,6 +54,7 @@ from healthcare.adapters.sqlalchemy.rows import (
     PatientRow,
     RevokedTokenRow,
     UserRow,
+    WaitlistEntryRow,
     WebhookAttemptRow,
     WebhookEndpointRow,
     WebhookMessageRow,
@@ -76,6 +77,7 @@ from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval, zone
 from healthcare.domain.users import User
+from healthcare.domain.waitlist import EntryStatus, WaitlistEntry
 from healthcare.domain.webhooks import (
     AttemptLog,
     AttemptResult,
@@ -1008,6 +1010,78 @@ class SqlAlchemyCalendarFeedRepository(_Repository[CalendarFeed]):
 REVOKE = unless_present(REVOKED, [REVOKED.c.key])
 ANY_REVOKED = select(exists().where(REVOKED.c.key.in_(bindparam("keys", expanding=True))))
 PURGE_EXPIRED = delete(REVOKED).where(REVOKED.c.expires_at <= bindparam("now"))
+
+
+WAITLIST = WaitlistEntryRow.__table__
+WAITING, OFFERED = EntryStatus.WAITING.value, EntryStatus.OFFERED.value
+WAITING_FOR = (
+    select(*WAITLIST.columns)
+    .where(
+        WAITLIST.c.doctor_id == bindparam("doctor_id"),
+        WAITLIST.c.status == WAITING,
+        WAITLIST.c.start_at < bindparam("end"),
+        WAITLIST.c.end_at > bindparam("start"),
+    )
+    .order_by(WAITLIST.c.id)
+)
+CLAIM_ENTRY = (
+    update(WAITLIST)
+    .where(WAITLIST.c.id == bindparam("id_"), WAITLIST.c.status == WAITING)
+    .values(
+        status=OFFERED,
+        offer_start=bindparam("offer_start"),
+        offer_end=bindparam("offer_end"),
+        offer_expires_at=bindparam("offer_expires_at"),
+    )
+)
+LAPSE_ENTRY = (
+    update(WAITLIST)
+    .where(WAITLIST.c.id == bindparam("id_"), WAITLIST.c.status == OFFERED)
+    .values(status=EntryStatus.EXPIRED.value)
+)
+ENTRY_BY_HOLD = select(*WAITLIST.columns).where(
+    WAITLIST.c.hold_id == bindparam("hold_id"), WAITLIST.c.status == OFFERED
+)
+LAPSED_OFFERS = (
+    select(*WAITLIST.columns)
+    .where(WAITLIST.c.status == OFFERED, WAITLIST.c.offer_expires_at <= bindparam("now"))
+    .order_by(WAITLIST.c.offer_expires_at, WAITLIST.c.id)
+    .limit(bindparam("limit"))
+)
+EXPIRE_PASSED = (
+    update(WAITLIST)
+    .where(WAITLIST.c.status == WAITING, WAITLIST.c.end_at <= bindparam("now"))
+    .values(status=EntryStatus.EXPIRED.value)
+)
+
+
+class SqlAlchemyWaitlistRepository(_Repository[WaitlistEntry]):
+    row_type = WaitlistEntryRow
+
+    def waiting_for(self, doctor_id: int, span: Interval) -> list[WaitlistEntry]:
+        values = {"doctor_id": doctor_id, "start": span.start, "end": span.end}
+        return self._all(WAITING_FOR, values)
+
+    def claim(self, entry_id: int, offer: Interval, expires_at: datetime) -> bool:
+        values = {
+            "id_": entry_id,
+            "offer_start": offer.start,
+            "offer_end": offer.end,
+            "offer_expires_at": expires_at,
+        }
+        return self.tx.execute(CLAIM_ENTRY, values).rowcount == 1
+
+    def lapse(self, entry_id: int) -> bool:
+        return self.tx.execute(LAPSE_ENTRY, {"id_": entry_id}).rowcount == 1
+
+    def by_hold(self, hold_id: int) -> WaitlistEntry | None:
+        return self._first(ENTRY_BY_HOLD, {"hold_id": hold_id})
+
+    def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]:
+        return self._all(LAPSED_OFFERS, {"now": now, "limit": limit})
+
+    def expire_passed(self, now: datetime) -> int:
+        return self.tx.execute(EXPIRE_PASSED, {"now": now}).rowcount
 
 
 class SqlAlchemyTokenRevocations:

@@ -7,10 +7,9 @@ differ from the domain's: an appointment's ``start`` is ``start_at``, a window's
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from typing import Any, Generic, TypeVar
-
-import json
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column

@@ -42,6 +42,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.webhook_endpoints = repos.SqlAlchemyWebhookEndpointRepository(tx)
         self.webhooks = repos.SqlAlchemyWebhookOutbox(tx)
         self.calendar_feeds = repos.SqlAlchemyCalendarFeedRepository(tx)
+        self.waitlist = repos.SqlAlchemyWaitlistRepository(tx)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -10,6 +10,7 @@ from healthcare.application.services.holds import HoldService
 from healthcare.application.services.patients import PatientService
 from healthcare.application.services.records import MedicalRecordService
 from healthcare.application.services.slots import SlotService
+from healthcare.application.services.waitlist import WaitlistService
 
 __all__ = [
     "AccountService",
@@ -22,4 +23,5 @@ __all__ = [
     "MedicalRecordService",
     "PatientService",
     "SlotService",
+    "WaitlistService",
 ]

@@ -11,13 +11,14 @@ from datetime import timedelta
 
 from healthcare.application.commands import PlaceHold
 from healthcare.application.ports import Clock, Page, PageRequest
-from healthcare.application.read_model import ReadModel, View
-from healthcare.application.services.appointments import (
+from healthcare.application.read_model import ReadModel, View, hold_view
+from healthcare.application.services.base import Service, found, not_found
+from healthcare.application.services.slot_checks import (
     checked_slot,
     clear_the_way,
     visible_appointment,
 )
-from healthcare.application.services.base import Service, found, not_found
+from healthcare.application.services.waitlist import WaitlistOffers
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
@@ -42,9 +43,11 @@ class HoldService(Service):
         policy: BookingPolicy = CLINIC_DEFAULTS,
         hold_minutes: int = 10,
         max_per_patient: int = 2,
+        offers: WaitlistOffers | None = None,
     ) -> None:
         super().__init__(uow_factory, clock, reads)
         self.policy = policy
+        self.offers = offers or WaitlistOffers(policy)
         self.lasts = timedelta(minutes=hold_minutes)
         self.max_per_patient = max_per_patient
 
@@ -93,15 +96,32 @@ class HoldService(Service):
         hold = self._visible(uow, actor, hold_id)
         book_hold(hold, now, reason)
         uow.appointments.update(hold)
+        offer = uow.waitlist.by_hold(hold.id)  # type: ignore[arg-type]
+        if offer is not None:  # the waitlist's offer, taken
+            offer.booked()
+            uow.waitlist.update(offer)
         uow.webhooks.publish(appointment_event(EventType.APPOINTMENT_BOOKED, hold, now))
         return hold
 
     def release(self, actor: Actor, hold_id: int) -> None:
-        """Give the slot back before the hold expires."""
+        """Give the slot back before the hold expires; a waitlist offer declined so passes to
+        the next entry, and any other freed slot is offered to the waitlist."""
+        now = self.clock.now()
         with self.uow_factory() as uow:
             hold = self._visible(uow, actor, hold_id)
+            offer = uow.waitlist.by_hold(hold.id)  # type: ignore[arg-type]
             uow.appointments.delete(hold.id)  # type: ignore[arg-type]
+            if offer is not None:
+                self.offers.pass_on(uow, offer, now)
+            else:
+                doctor = found(uow.doctors.get(hold.doctor_id), "Doctor")
+                self.offers.offer_freed(uow, doctor, hold.interval, now)
             uow.commit()
+
+    def get(self, actor: Actor, hold_id: int) -> View:
+        """A hold of the caller's (an admin: anyone's), live or expired, until it is booked."""
+        with self.uow_factory().read_only() as uow:
+            return hold_view(self._visible(uow, actor, hold_id))
 
     def list(self, actor: Actor, page: PageRequest) -> Page[View]:
         """The caller's live holds (an admin: everyone's)."""

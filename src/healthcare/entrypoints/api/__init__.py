@@ -19,6 +19,7 @@ from healthcare.entrypoints.api import (
     records,
     slots,
     users,
+    waitlist,
     webhooks,
 )
 
@@ -34,6 +35,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     patients.blp,
     appointments.blp,
     holds.blp,
+    waitlist.blp,
     records.blp,
     audit.blp,
     webhooks.blp,

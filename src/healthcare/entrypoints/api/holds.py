@@ -61,10 +61,19 @@ class Holds(MethodView):
 
 @blp.route("/<id:hold_id>/")
 class HoldItem(MethodView):
-    @roles("patient", "admin")
+    @signed_in
+    @blp.doc(operationId="getHold")
+    @blp.response(200, HoldOut)
+    @documents(blp, 401, 404)
+    @inject
+    def get(self, hold_id: int, holds: HoldService = Provide[SERVICE]) -> Response:
+        """Read a hold (its patient or an admin), until it is booked"""
+        return answer(holds.get(current_actor(), hold_id))
+
+    @signed_in
     @blp.doc(operationId="deleteHold")
     @blp.response(204)
-    @documents(blp, 401, 403, 404)
+    @documents(blp, 401, 404)
     @inject
     def delete(self, hold_id: int, holds: HoldService = Provide[SERVICE]) -> Response:
         """Give a held slot back"""
@@ -74,12 +83,12 @@ class HoldItem(MethodView):
 
 @blp.route("/<id:hold_id>/book/")
 class BookHold(MethodView):
-    @roles("patient", "admin")
+    @signed_in
     @blp.doc(operationId="bookHold")
     @blp.arguments(IdempotencyHeaders, location="headers")
     @blp.arguments(BookHoldIn, example={"reason": "Checkup"})
     @blp.response(201, AppointmentOut)
-    @documents(blp, 401, 403, 404, 409)
+    @documents(blp, 401, 404, 409)
     @inject
     def post(
         self,
