@@ -26,7 +26,11 @@ from healthcare.adapters.sqlalchemy import (
     create_engine_from_url,
 )
 from healthcare.application.commands import BookAppointment, PlaceHold
-from healthcare.application.services import AppointmentService, HoldService
+from healthcare.application.services import (
+    AppointmentService,
+    HoldService,
+    WaitlistService,
+)
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError
 
@@ -49,8 +53,21 @@ class Holding:
     start: datetime
 
 
-#: What a racer does; its outcome is "booked" (or "held"), or the error's name.
-Attempt = Booking | Holding
+@dataclass(frozen=True)
+class Cancelling:
+    """A cancellation, which offers the freed slot to the waitlist in its transaction."""
+
+    appointment_id: int
+
+
+@dataclass(frozen=True)
+class ProcessingWaitlist:
+    """A ``healthcare process-waitlist`` run."""
+
+
+#: What a racer does; its outcome is "booked" (or "held", "cancelled", "passed on N"), or the
+#: error's name.
+Attempt = Booking | Holding | Cancelling | ProcessingWaitlist
 
 
 class _Barrier(Protocol):
@@ -61,6 +78,7 @@ class _Barrier(Protocol):
 class _Services:
     appointments: AppointmentService
     holds: HoldService
+    waitlist: WaitlistService
 
 
 def _book(services: _Services, attempt: Attempt, barrier: _Barrier) -> str:
@@ -73,6 +91,11 @@ def _book(services: _Services, attempt: Attempt, barrier: _Barrier) -> str:
 
 
 def _act(services: _Services, attempt: Attempt) -> str:
+    if isinstance(attempt, Cancelling):
+        services.appointments.cancel(Actor.system(), attempt.appointment_id)
+        return "cancelled"
+    if isinstance(attempt, ProcessingWaitlist):
+        return f"passed on {services.waitlist.process().passed_on}"
     if isinstance(attempt, Holding):
         command = PlaceHold(attempt.doctor_id, attempt.start, attempt.patient_id)
         services.holds.place(Actor.system(), command)
@@ -89,7 +112,11 @@ def _act(services: _Services, attempt: Attempt) -> str:
 def _service(url: str, now: datetime, pool_size: int = 1) -> tuple[_Services, Engine]:
     engine = create_engine_from_url(url, pool_size=pool_size)
     uow_factory, clock = (lambda: SqlAlchemyUnitOfWork(engine)), FixedClock(now)
-    services = _Services(AppointmentService(uow_factory, clock), HoldService(uow_factory, clock))
+    services = _Services(
+        AppointmentService(uow_factory, clock),
+        HoldService(uow_factory, clock),
+        WaitlistService(uow_factory, clock),
+    )
     return services, engine
 
 
