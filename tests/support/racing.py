@@ -14,7 +14,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -25,14 +25,16 @@ from healthcare.adapters.sqlalchemy import (
     SqlAlchemyUnitOfWork,
     create_engine_from_url,
 )
-from healthcare.application.commands import BookAppointment, PlaceHold
+from healthcare.application.commands import BookAppointment, CreateRule, PlaceHold
 from healthcare.application.services import (
     AppointmentService,
     HoldService,
     WaitlistService,
 )
+from healthcare.application.services.calendar import CalendarService
 from healthcare.domain.actor import Actor
 from healthcare.domain.errors import DomainError
+from healthcare.domain.users import Role
 
 BARRIER_TIMEOUT_S = 60
 
@@ -42,6 +44,8 @@ class Booking:
     doctor_id: int
     patient_id: int
     start: datetime
+    #: Booked by the patient (under the doctor's policy: the daily cap) rather than the clinic.
+    by_patient: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,19 @@ class ProcessingWaitlist:
     """A ``healthcare process-waitlist`` run."""
 
 
+@dataclass(frozen=True)
+class CreatingRule:
+    """New weekly hours of a doctor, which must overlap none of theirs."""
+
+    doctor_id: int
+    weekday: int
+    start_time: time
+    end_time: time
+
+
 #: What a racer does; its outcome is "booked" (or "held", "cancelled", "passed on N"), or the
 #: error's name.
-Attempt = Booking | Holding | Cancelling | ProcessingWaitlist
+Attempt = Booking | Holding | Cancelling | ProcessingWaitlist | CreatingRule
 
 
 class _Barrier(Protocol):
@@ -79,6 +93,7 @@ class _Services:
     appointments: AppointmentService
     holds: HoldService
     waitlist: WaitlistService
+    calendar: CalendarService
 
 
 def _book(services: _Services, attempt: Attempt, barrier: _Barrier) -> str:
@@ -96,12 +111,19 @@ def _act(services: _Services, attempt: Attempt) -> str:
         return "cancelled"
     if isinstance(attempt, ProcessingWaitlist):
         return f"passed on {services.waitlist.process().passed_on}"
+    if isinstance(attempt, CreatingRule):
+        command = CreateRule(
+            attempt.weekday, attempt.start_time, attempt.end_time, doctor_id=attempt.doctor_id
+        )
+        services.calendar.create_rule(Actor.system(), command)
+        return "created"
     if isinstance(attempt, Holding):
         command = PlaceHold(attempt.doctor_id, attempt.start, attempt.patient_id)
         services.holds.place(Actor.system(), command)
         return "held"
+    patient = Actor(user_id=None, role=Role.PATIENT, patient_id=attempt.patient_id)
     services.appointments.book(
-        Actor.system(),
+        patient if attempt.by_patient else Actor.system(),
         BookAppointment(
             doctor_id=attempt.doctor_id, patient_id=attempt.patient_id, start=attempt.start
         ),
@@ -116,6 +138,7 @@ def _service(url: str, now: datetime, pool_size: int = 1) -> tuple[_Services, En
         AppointmentService(uow_factory, clock),
         HoldService(uow_factory, clock),
         WaitlistService(uow_factory, clock),
+        CalendarService(uow_factory, clock),
     )
     return services, engine
 

@@ -79,6 +79,10 @@ class UpdateDoctor:
     specialization: str | Any = UNSET
     appointment_minutes: int | Any = UNSET
     timezone: str | Any = UNSET
+    #: With a new time zone while the doctor has weekly hours: how to treat them (the only
+    #: choice: ``keep_local_times``, the hours stay at the same wall-clock times in the new
+    #: zone). Without it such a change is refused.
+    weekly_hours: str | Any = UNSET
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,13 @@ class DoctorRepository(Protocol):
         """Whether appointments or medical records still name this doctor."""
         ...
 
+    def lock(self, doctor_id: int) -> None:
+        """Hold the doctor's calendar until the transaction ends: checks that read several
+        rows (weekly hours that must not overlap, the daily cap) run one at a time per doctor.
+        (PostgreSQL: a row lock that bookings' foreign-key checks do not wait for; SQLite and
+        memory already run one writer at a time.)"""
+        ...
+
 
 class PatientRepository(Protocol):
     def add(self, patient: Patient) -> Patient: ...

@@ -148,6 +148,15 @@ class BeyondHorizon(InvalidInput):
         )
 
 
+class WeeklyHoursNeedAChoice(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "The doctor has weekly hours: changing the time zone moves them. Send "
+            '"weekly_hours": "keep_local_times" to keep their local times in the new zone.',
+            {"weekly_hours": ["Required with a new time zone while weekly hours exist."]},
+        )
+
+
 class HoldExpired(Conflict):
     def __init__(self) -> None:
         super().__init__("The hold has expired: the slot is no longer kept for the patient.")

@@ -174,6 +174,9 @@ class InMemoryDoctorRepository(_ProfileRepository[Doctor]):
             r.doctor_id == doctor_id for r in self._tables["records"].values()
         )
 
+    def lock(self, doctor_id: int) -> None:
+        """One transaction at a time already (the store's lock)."""
+
     def delete(self, entity_id: int) -> None:
         super().delete(entity_id)
         for name in ("availabilities", "rules", "exceptions"):

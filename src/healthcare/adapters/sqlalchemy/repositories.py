@@ -196,6 +196,9 @@ DOCTORS_BY_SPECIALIZATION = (
     .where(given(func.lower(DOCTORS.c.specialization), "specialization"))
     .order_by(DOCTORS.c.id)
 )
+LOCK_DOCTOR = (
+    select(DOCTORS.c.id).where(DOCTORS.c.id == bindparam("id")).with_for_update(key_share=True)
+)
 DOCTOR_IS_REFERENCED = select(
     exists().where(APPOINTMENTS.c.doctor_id == bindparam("id"))
     | exists().where(RECORDS.c.doctor_id == bindparam("id"))
@@ -214,6 +217,9 @@ class SqlAlchemyDoctorRepository(_Repository[Doctor]):
 
     def is_referenced(self, doctor_id: int) -> bool:
         return bool(self.tx.execute(DOCTOR_IS_REFERENCED, {"id": doctor_id}).scalar())
+
+    def lock(self, doctor_id: int) -> None:
+        self.tx.execute(LOCK_DOCTOR, {"id": doctor_id})
 
     def delete(self, doctor_id: int) -> None:
         # The schema cascades to the windows, weekly hours and blocked periods too; deleting

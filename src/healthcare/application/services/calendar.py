@@ -61,6 +61,7 @@ class CalendarService(Service):
         actor.require_role(Role.DOCTOR, Role.ADMIN)
         with self.uow_factory() as uow:
             doctor = managed_doctor(uow, actor, command.doctor_id)
+            uow.doctors.lock(doctor.id)  # type: ignore[arg-type]  # overlap: one check at a time
             today = self.clock.now().astimezone(zone(doctor.timezone)).date()
             rule = AvailabilityRule(
                 doctor_id=doctor.id,  # type: ignore[arg-type]
@@ -96,6 +97,7 @@ class CalendarService(Service):
             old = self._rule(uow, rule_id)
             actor.require_calendar_of(old.doctor_id)
             doctor = self._doctor(uow, old.doctor_id)
+            uow.doctors.lock(doctor.id)  # type: ignore[arg-type]  # overlap: one check at a time
             new = replace(old, **given(command))  # replace() re-runs validation
             validate_rule_hours(new, doctor.appointment_minutes)
             ensure_rule_fits(new, uow.rules.for_doctor(doctor.id))  # type: ignore[arg-type]

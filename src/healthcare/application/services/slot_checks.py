@@ -52,6 +52,8 @@ def checked_slot(
     when the booking or hold is written. Returns the policy in force."""
     policy = doctor.policy.over(clinic_policy)
     capped = not actor.is_admin and policy.max_per_day is not None
+    if capped:  # the count and the write, one booking of the doctor at a time
+        uow.doctors.lock(doctor.id)  # type: ignore[arg-type]
     # With a daily cap, the doctor's whole local day, to count what it holds already.
     day = local_day(slot.start, zone(doctor.timezone))
     around = Interval(min(slot.start, day.start), max(slot.end, day.end)) if capped else slot
