@@ -15,9 +15,21 @@ from sqlalchemy import text
 from healthcare.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from healthcare.domain.policy import BookingPolicy
 from tests.conftest import NOW
-from tests.support.clinic_rows import DAY, add_doctor, add_patient, add_window, at, stored
+from tests.support.clinic_rows import (
+    DAY,
+    add_doctor,
+    add_patient,
+    add_window,
+    at,
+    stored,
+)
 from tests.support.databases import engine_for
-from tests.support.racing import Booking, CreatingRule, race_in_processes, race_in_threads
+from tests.support.racing import (
+    Booking,
+    CreatingRule,
+    race_in_processes,
+    race_in_threads,
+)
 
 RACERS = 16
 CAP = 3
