@@ -8,7 +8,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from healthcare.adapters.clock import FixedClock
-from healthcare.application.commands import BookAppointment, PlaceHold
+from healthcare.application.commands import (
+    BookAppointment,
+    PlaceHold,
+    WriteMedicalRecord,
+)
 from healthcare.application.services import HoldService
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import Appointment, Status
@@ -23,6 +27,8 @@ from healthcare.domain.errors import (
     SlotUnavailable,
     TooManyHolds,
 )
+from healthcare.domain.feeds import FeedOwner
+from healthcare.domain.time import Interval
 from tests.use_cases.clinic import WIDE, Clinic, Services, at, ids, outcome, row
 
 TEN_MINUTES = timedelta(minutes=10)
@@ -198,6 +204,21 @@ def test_a_hold_is_no_appointment_anywhere(services: Services, clinic: Clinic) -
             services.appointments.cancel(actor, kept.id)
     # The doctor does not come to treat the patient by a hold.
     assert services.patients.list(clinic.doctor, WIDE).items == []
+
+
+def test_a_hold_is_in_no_feed_nor_reminder_and_takes_no_record(
+    services: Services, clinic: Clinic, uow_factory
+) -> None:
+    kept = hold(services, clinic, at(10))
+    day, doctor_id, patient_id = Interval(at(0), at(23)), clinic.doctor.doctor_id, kept.patient_id
+    with uow_factory() as uow:
+        assert uow.appointments.active_starting_between(day.start, day.end) == []
+        assert uow.appointments.active_overlapping(day, doctor_id=doctor_id) == []
+        assert not uow.appointments.exists_between(doctor_id, patient_id)
+        for owner, profile in ((FeedOwner.DOCTOR, doctor_id), (FeedOwner.PATIENT, patient_id)):
+            assert uow.calendar_feeds.entries(owner, profile, day.start, day.end) == []
+    with pytest.raises(NotFound):
+        services.records.create(clinic.doctor, WriteMedicalRecord(kept.id, "Hypertension"))
 
 
 def test_releasing_a_hold_frees_its_slot(services: Services, clinic: Clinic) -> None:
