@@ -79,3 +79,25 @@ def test_of_simultaneous_holds_and_bookings_of_one_slot_exactly_one_wins(
         assert all(o in ("held", "booked") or o.startswith("SlotUnavailable") for o in outcomes)
         assert sum(outcomes.values()) == RACERS
         assert taking(engine) == 1
+
+
+@pytest.mark.parametrize(("backend", "race"), ENGINES)
+def test_of_simultaneous_holds_by_one_patient_at_most_two_are_kept(
+    request: pytest.FixtureRequest, backend: str, race: Callable[..., list[str]]
+) -> None:
+    """HOLD_MAX_PER_PATIENT (2) is counted under the patient's lock: sixteen holds of
+    different slots at once keep two."""
+    url = request.getfixturevalue(f"{backend}_url")
+    with engine_for(url) as engine:
+
+        def clinic(uow: UnitOfWork) -> list[Attempt]:
+            doctor, patient = add_doctor(uow), add_patient(uow)
+            add_window(uow, doctor, at(8), at(16))
+            return [Holding(doctor.id, patient.id, at(8, 30 * n)) for n in range(RACERS)]  # type: ignore[arg-type]
+
+        attempts = stored(lambda: SqlAlchemyUnitOfWork(engine), clinic)
+
+        outcomes = Counter(race(url, NOW, attempts))
+
+        assert outcomes == {"held": 2, "TooManyHolds": RACERS - 2}, outcomes
+        assert taking(engine) == 2

@@ -189,6 +189,9 @@ class InMemoryPatientRepository(_ProfileRepository[Patient]):
     table_name = "patients"
     kind = "patient"
 
+    def lock(self, patient_id: int) -> None:
+        """One transaction at a time already (the store's lock)."""
+
 
 class InMemoryAvailabilityRepository(_Repository[Availability]):
     table_name = "availabilities"

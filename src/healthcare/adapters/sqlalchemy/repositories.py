@@ -199,6 +199,9 @@ DOCTORS_BY_SPECIALIZATION = (
 LOCK_DOCTOR = (
     select(DOCTORS.c.id).where(DOCTORS.c.id == bindparam("id")).with_for_update(key_share=True)
 )
+LOCK_PATIENT = (
+    select(PATIENTS.c.id).where(PATIENTS.c.id == bindparam("id")).with_for_update(key_share=True)
+)
 DOCTOR_IS_REFERENCED = select(
     exists().where(APPOINTMENTS.c.doctor_id == bindparam("id"))
     | exists().where(RECORDS.c.doctor_id == bindparam("id"))
@@ -234,6 +237,9 @@ PATIENT_BY_USER = select(*PATIENTS.columns).where(PATIENTS.c.user_id == bindpara
 
 class SqlAlchemyPatientRepository(_Repository[Patient]):
     row_type = PatientRow
+
+    def lock(self, patient_id: int) -> None:
+        self.tx.execute(LOCK_PATIENT, {"id": patient_id})
 
     def get_by_user(self, user_id: int) -> Patient | None:
         return self._first(PATIENT_BY_USER, {"user_id": user_id})

@@ -64,6 +64,7 @@ class HoldService(Service):
                 found(uow.patients.get(patient_id), "Patient")
             slot = slot_for(command.start, doctor.appointment_minutes)
             policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
+            uow.patients.lock(patient_id)  # the count and the write, one hold at a time
             require_room_for_a_hold(
                 uow.appointments.live_hold_count(patient_id, now), self.max_per_patient
             )
