@@ -242,5 +242,6 @@ def test_a_waitlist_offer_is_a_signed_waitlist_offered_event_and_booking_it_book
     processed = run(env, "process-waitlist")
     assert processed.exit_code == 0, processed.output
     assert processed.stdout == (
-        "process-waitlist: 0 lapsed offers passed on, 0 new offers, 0 entries expired\n"
+        "process-waitlist: 0 lapsed offers passed on, 0 new offers, 0 entries expired, "
+        "0 expired holds removed\n"
     )

@@ -125,6 +125,17 @@ def test_an_expired_hold_no_longer_keeps_the_patient_busy(
     hold(services, clinic, at(11))  # and counts no more against the two
 
 
+def test_process_waitlist_removes_expired_holds_and_only_them(
+    services: Services, clinic: Clinic, clock: FixedClock, uow_factory
+) -> None:
+    hold(services, clinic, at(10))
+    clock.advance(TEN_MINUTES)
+    live = hold(services, clinic, at(11))
+    assert services.waitlist.process().purged_holds == 1
+    with uow_factory() as uow:
+        assert uow.appointments.get(live.id) is not None
+
+
 def test_booking_an_expired_hold_is_a_conflict(
     services: Services, clinic: Clinic, clock: FixedClock
 ) -> None:

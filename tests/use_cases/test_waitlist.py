@@ -127,6 +127,9 @@ def test_process_waitlist_passes_a_lapsed_offer_on_once(
     assert entry(services, clinic, second.id)["status"] == "offered"
     assert holds_of(services, clinic.patient) == [(at(10), clock.now() + OFFER)]
     assert services.waitlist.process().passed_on == 0  # idempotent
+    clock.advance(OFFER)  # the second offer lapses too, with nobody waiting after it
+    assert services.waitlist.process().purged_holds == 0  # passed on: its hold went then
+    assert holds_of(services, clinic.admin) == []
 
 
 def test_process_waitlist_expires_entries_whose_range_has_passed(

@@ -258,6 +258,10 @@ class AppointmentRepository(Protocol):
 
     def live_hold_count(self, patient_id: int, now: datetime) -> int: ...
 
+    def purge_expired_holds(self, now: datetime) -> int:
+        """Delete every hold expired by ``now`` (housekeeping: they block nothing); how many."""
+        ...
+
 
 class AvailabilityRuleRepository(Protocol):
     def add(self, rule: AvailabilityRule) -> AvailabilityRule: ...

@@ -277,11 +277,13 @@ def send_reminders(within: Any, job: ReminderJob = Provide["reminder_job"]) -> N
 @inject
 def process_waitlist(waitlist: WaitlistService = Provide["waitlist_service"]) -> None:
     """Pass the slots of lapsed waitlist offers to the next waiting entries, and expire the
-    entries whose range has passed (idempotent; safe beside the API and another run)."""
+    entries whose range has passed, remove expired holds (idempotent; safe beside the API and
+    another run)."""
     report = waitlist.process()
     click.echo(
         f"process-waitlist: {report.passed_on} lapsed offers passed on, {report.offered} new "
-        f"offers, {report.expired_ranges} entries expired"
+        f"offers, {report.expired_ranges} entries expired, {report.purged_holds} expired holds "
+        "removed"
     )
 
 

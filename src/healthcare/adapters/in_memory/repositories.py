@@ -243,6 +243,14 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
             ):
                 del self._rows[hold.id]
 
+    def purge_expired_holds(self, now: datetime) -> int:
+        expired = [
+            a.id for a in self._rows.values() if a.hold_expires_at and a.hold_expires_at <= now
+        ]
+        for hold_id in expired:
+            del self._rows[hold_id]
+        return len(expired)
+
     def live_hold_count(self, patient_id: int, now: datetime) -> int:
         return sum(
             a.patient_id == patient_id and a.hold_expires_at is not None and a.hold_expires_at > now

@@ -485,6 +485,7 @@ ACTIVE_STARTING_BETWEEN = (
 HOLDS = APPOINTMENTS.c.hold_expires_at
 #: Expired holds in the way of a write: the doctor's busy time or the patient's.
 CLEAR_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
+    HOLDS.is_not(None),  # the partial indexes' predicate, spelled out for the planner
     HOLDS <= bindparam("now"),
     or_(
         and_(
@@ -497,12 +498,18 @@ CLEAR_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
         and_(
             APPOINTMENTS.c.patient_id == bindparam("patient_id"),
             APPOINTMENTS.c.start_at < bindparam("patient_end"),
+            APPOINTMENTS.c.start_at > bindparam("patient_earliest"),
             APPOINTMENTS.c.end_at > bindparam("patient_start"),
         ),
     ),
 )
+PURGE_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
+    HOLDS.is_not(None), HOLDS <= bindparam("now")
+)
 LIVE_HOLD_COUNT = select(func.count()).where(
-    APPOINTMENTS.c.patient_id == bindparam("patient_id"), HOLDS > bindparam("now")
+    APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+    HOLDS.is_not(None),
+    HOLDS > bindparam("now"),
 )
 
 
@@ -558,8 +565,12 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment]):
                 "patient_id": patient_id,
                 "patient_start": patient_span.start,
                 "patient_end": patient_span.end,
+                "patient_earliest": patient_span.start - MAX_BLOCKING,
             },
         )
+
+    def purge_expired_holds(self, now: datetime) -> int:
+        return self.tx.execute(PURGE_EXPIRED_HOLDS, {"now": now}).rowcount
 
     def live_hold_count(self, patient_id: int, now: datetime) -> int:
         values = {"patient_id": patient_id, "now": now}

@@ -144,6 +144,7 @@ class WaitlistReport:
     passed_on: int
     offered: int
     expired_ranges: int
+    purged_holds: int
 
 
 class OfferingService(Service):
@@ -201,8 +202,9 @@ class WaitlistService(OfferingService):
 
     def process(self, limit: int = 1000) -> WaitlistReport:
         """``healthcare process-waitlist``: each lapsed offer passes its slot to the next entry
-        (one transaction each), and entries whose range has passed expire. Idempotent and safe
-        beside the API and another run: an offer is passed on by one transaction only."""
+        (one transaction each), entries whose range has passed expire, expired holds go.
+        Idempotent and safe beside the API and another run: an offer is passed on by one
+        transaction only."""
         now = self.clock.now()
         with self.uow_factory() as uow:
             lapsed = uow.waitlist.lapsed_offers(now, limit)
@@ -214,8 +216,13 @@ class WaitlistService(OfferingService):
                 offered += made
         with self.uow_factory() as uow:
             expired = uow.waitlist.expire_passed(now)
+            # Housekeeping: expired holds block nothing, but nobody else removes those no
+            # writer came across. (The lapsed offers above were passed on first.)
+            purged = uow.appointments.purge_expired_holds(now)
             uow.commit()
-        return WaitlistReport(passed_on=passed, offered=offered, expired_ranges=expired)
+        return WaitlistReport(
+            passed_on=passed, offered=offered, expired_ranges=expired, purged_holds=purged
+        )
 
     def _pass_on(self, entry: WaitlistEntry, now: datetime) -> int | None:
         with self.uow_factory() as uow:

@@ -4,7 +4,8 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03
 
-- ``appointments.hold_expires_at``: set while the row is a hold, not yet an appointment. A hold
+- ``appointments.hold_expires_at``: set while the row is a hold, not yet an appointment (two
+  partial indexes find a doctor's or a patient's holds around a slot). A hold
   is a pending row, so the no-overlap guarantees of 0001/0002 (PostgreSQL's exclusion
   constraints, SQLite's triggers) keep its slot exactly as they keep a booking's: nothing about
   them changes. They cannot see the clock: a writer deletes the expired holds in its way first,
@@ -36,6 +37,16 @@ def _ref(column: str, target: str, **options: str) -> sa.Column:
 
 def upgrade() -> None:
     op.add_column("appointments", sa.Column("hold_expires_at", TIMESTAMP, nullable=True))
+    # The holds of a doctor or a patient around a slot (expired ones to delete, live ones to
+    # count): partial, so they hold the few holds, not the appointments.
+    for owner in ("doctor_id", "patient_id"):
+        op.create_index(
+            f"ix_appointments_hold_{owner.removesuffix('_id')}",
+            "appointments",
+            [owner, "start_at"],
+            postgresql_where=sa.text("hold_expires_at IS NOT NULL"),
+            sqlite_where=sa.text("hold_expires_at IS NOT NULL"),
+        )
     allowed = ", ".join(f"'{status}'" for status in STATUSES)
     op.create_table(
         "waitlist_entries",
@@ -69,5 +80,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("waitlist_entries")
     op.execute("DELETE FROM appointments WHERE hold_expires_at IS NOT NULL")
+    for owner in ("doctor", "patient"):
+        op.drop_index(f"ix_appointments_hold_{owner}", table_name="appointments")
     # Plain DROP COLUMN (SQLite 3.35+): a batch copy of the table would lose its triggers.
     op.execute("ALTER TABLE appointments DROP COLUMN hold_expires_at")
