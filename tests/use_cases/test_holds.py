@@ -136,6 +136,19 @@ def test_process_waitlist_removes_expired_holds_and_only_them(
         assert uow.appointments.get(live.id) is not None
 
 
+def test_a_hold_booked_meanwhile_is_not_deleted_as_a_hold(
+    services: Services, clinic: Clinic, uow_factory
+) -> None:
+    """A lapsed offer passed on, or a release, racing the booking of the same hold: the
+    deletion is conditional, so the appointment the hold became stays."""
+    kept = hold(services, clinic, at(10))
+    services.holds.book(clinic.patient, kept.id)
+    with uow_factory() as uow:
+        assert uow.appointments.delete_hold(kept.id) is False
+        uow.commit()
+    assert services.appointments.get(clinic.patient, kept.id)["status"] == "pending"
+
+
 def test_booking_an_expired_hold_is_a_conflict(
     services: Services, clinic: Clinic, clock: FixedClock
 ) -> None:

@@ -258,6 +258,11 @@ class AppointmentRepository(Protocol):
 
     def live_hold_count(self, patient_id: int, now: datetime) -> int: ...
 
+    def delete_hold(self, hold_id: int) -> bool:
+        """Delete the row if it is still a hold (not booked meanwhile by a concurrent
+        transaction); whether it was."""
+        ...
+
     def purge_expired_holds(self, now: datetime) -> int:
         """Delete every hold expired by ``now`` (housekeeping: they block nothing); how many."""
         ...

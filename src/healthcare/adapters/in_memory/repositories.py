@@ -243,6 +243,13 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
             ):
                 del self._rows[hold.id]
 
+    def delete_hold(self, hold_id: int) -> bool:
+        hold = self._rows.get(hold_id)
+        if hold is None or not hold.is_hold:
+            return False
+        del self._rows[hold_id]
+        return True
+
     def purge_expired_holds(self, now: datetime) -> int:
         expired = [
             a.id for a in self._rows.values() if a.hold_expires_at and a.hold_expires_at <= now

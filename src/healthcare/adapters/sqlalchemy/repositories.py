@@ -503,6 +503,7 @@ CLEAR_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
         ),
     ),
 )
+DELETE_HOLD = delete(APPOINTMENTS).where(APPOINTMENTS.c.id == bindparam("id"), HOLDS.is_not(None))
 PURGE_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
     HOLDS.is_not(None), HOLDS <= bindparam("now")
 )
@@ -571,6 +572,9 @@ class SqlAlchemyAppointmentRepository(_Repository[Appointment]):
 
     def purge_expired_holds(self, now: datetime) -> int:
         return self.tx.execute(PURGE_EXPIRED_HOLDS, {"now": now}).rowcount
+
+    def delete_hold(self, hold_id: int) -> bool:
+        return self.tx.execute(DELETE_HOLD, {"id": hold_id}).rowcount == 1
 
     def live_hold_count(self, patient_id: int, now: datetime) -> int:
         values = {"patient_id": patient_id, "now": now}

@@ -111,7 +111,8 @@ class HoldService(Service):
         with self.uow_factory() as uow:
             hold = self._visible(uow, actor, hold_id)
             offer = uow.waitlist.by_hold(hold.id)  # type: ignore[arg-type]
-            uow.appointments.delete(hold.id)  # type: ignore[arg-type]
+            if not uow.appointments.delete_hold(hold.id):  # type: ignore[arg-type]
+                raise not_found("Hold")  # booked by a concurrent request
             if offer is not None:
                 self.offers.pass_on(uow, offer, now)
             else:

@@ -131,10 +131,8 @@ class WaitlistOffers:
         made). None when the entry was not offered, or another transaction passed it on."""
         if entry.offer is None or not uow.waitlist.lapse(entry.id):  # type: ignore[arg-type]
             return None
-        if entry.hold_id is not None:
-            hold = uow.appointments.get(entry.hold_id)
-            if hold is not None and hold.is_hold:
-                uow.appointments.delete(hold.id)  # type: ignore[arg-type]
+        if entry.hold_id is not None:  # unless booked meanwhile (then its slot is not free)
+            uow.appointments.delete_hold(entry.hold_id)
         doctor = uow.doctors.get(entry.doctor_id)
         return self.offer_freed(uow, doctor, entry.offer, now) if doctor is not None else []
 
