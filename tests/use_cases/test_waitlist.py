@@ -121,6 +121,9 @@ def test_process_waitlist_passes_a_lapsed_offer_on_once(
     services.appointments.cancel(clinic.admin, booked.id)
     assert services.waitlist.process().passed_on == 0  # nothing lapsed yet
     clock.advance(OFFER)
+    assert entry(services, clinic, first.id)["status"] == "expired"  # lapsed, as read
+    listed = {e["id"]: e["status"] for e in services.waitlist.list(clinic.admin, WIDE).items}
+    assert listed == {first.id: "expired", second.id: "waiting"}
     report = services.waitlist.process()
     assert (report.passed_on, report.offered) == (1, 1)
     assert entry(services, clinic, first.id)["status"] == "expired"
@@ -138,6 +141,8 @@ def test_process_waitlist_expires_entries_whose_range_has_passed(
     soon = wait(services, clinic.patient, clinic, at(9), at(9, 30))
     later = wait(services, clinic.patient, clinic, at(9), at(12))
     clock.at = at(9, 30)
+    statuses = lambda: [entry(services, clinic, e.id)["status"] for e in (soon, later)]  # noqa: E731
+    assert statuses() == ["expired", "waiting"]  # as read at once; process writes it down
     assert services.waitlist.process().expired_ranges == 1
     assert [entry(services, clinic, e.id)["status"] for e in (soon, later)] == [
         "expired",

@@ -130,8 +130,9 @@ class ReadModel(Protocol):
 
     def appointment(self, scope: Scope, appointment_id: int) -> View | None: ...
 
-    def waitlist(self, scope: Scope, page: PageRequest) -> Page[View]:
-        """Waitlist entries: a patient's own, a doctor's, an admin's all; oldest first."""
+    def waitlist(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        """Waitlist entries: a patient's own, a doctor's, an admin's all; oldest first; each
+        status as of ``now``."""
         ...
 
     def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
@@ -265,14 +266,15 @@ def hold_view(hold: Appointment) -> View:
     }
 
 
-def waitlist_view(entry: WaitlistEntry) -> View:
+def waitlist_view(entry: WaitlistEntry, now: datetime | None = None) -> View:
+    """``now``: the status as of then (``WaitlistEntry.status_at``); without it, as stored."""
     return {
         "id": entry.id,
         "doctor": entry.doctor_id,
         "patient": entry.patient_id,
         "start": entry.start,
         "end": entry.end,
-        "status": entry.status.value,
+        "status": (entry.status_at(now) if now is not None else entry.status).value,
         "created_at": entry.created_at,
         "hold": entry.hold_id,
     }

@@ -51,6 +51,16 @@ class WaitlistEntry(Entity):
     def range(self) -> Interval:
         return Interval(self.start, self.end)
 
+    def status_at(self, now: datetime) -> EntryStatus:
+        """The status as a reader sees it at ``now``: a waiting entry whose range has passed,
+        or an offer that lapsed, is expired already (process-waitlist writes it down)."""
+        lapsed = self.status is EntryStatus.OFFERED and self.offer_expires_at is not None
+        if (self.status is EntryStatus.WAITING and self.end <= now) or (
+            lapsed and self.offer_expires_at <= now  # type: ignore[operator]
+        ):
+            return EntryStatus.EXPIRED
+        return self.status
+
     def fits(self, slot: Interval) -> bool:
         """A waiting entry takes any slot starting in its range."""
         return self.status is EntryStatus.WAITING and self.start <= slot.start < self.end

@@ -189,7 +189,7 @@ class InMemoryReadModel:
             return None
         return appointment_view(found)
 
-    def waitlist(self, scope: Scope, page: PageRequest) -> Page[View]:
+    def waitlist(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
         chosen = (
             e
             for e in self._tables()["waitlist"].values()
@@ -197,7 +197,7 @@ class InMemoryReadModel:
             or (scope.doctor_id is not None and e.doctor_id == scope.doctor_id)
             or (scope.patient_id is not None and e.patient_id == scope.patient_id)
         )
-        return _page(chosen, page, waitlist_view, lambda e: e.id)
+        return _page(chosen, page, lambda e: waitlist_view(e, now), lambda e: e.id)
 
     def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
         if not scope.everyone and scope.patient_id is None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    and_,
     bindparam,
     case,
     exists,
@@ -38,7 +39,6 @@ from sqlalchemy import (
 
 from healthcare.adapters.sqlalchemy.rows import (
     AppointmentRow,
-    WaitlistEntryRow,
     AuditEventRow,
     AvailabilityExceptionRow,
     AvailabilityRow,
@@ -48,6 +48,7 @@ from healthcare.adapters.sqlalchemy.rows import (
     PatientRow,
     RevokedTokenRow,
     UserRow,
+    WaitlistEntryRow,
 )
 from healthcare.adapters.sqlalchemy.transaction import Transaction, reading
 from healthcare.application.ports import (
@@ -341,7 +342,20 @@ WAITLIST_ENTRY = (
     WAITLIST.c.patient_id.label("patient"),
     WAITLIST.c.start_at.label("start"),
     WAITLIST.c.end_at.label("end"),
-    WAITLIST.c.status,
+    # As of now: a passed range or a lapsed offer is expired before process-waitlist says so.
+    case(
+        (
+            or_(
+                and_(WAITLIST.c.status == "waiting", WAITLIST.c.end_at <= bindparam("now")),
+                and_(
+                    WAITLIST.c.status == "offered",
+                    WAITLIST.c.offer_expires_at <= bindparam("now"),
+                ),
+            ),
+            "expired",
+        ),
+        else_=WAITLIST.c.status,
+    ).label("status"),
     WAITLIST.c.created_at,
     WAITLIST.c.hold_id.label("hold"),
 )
@@ -559,9 +573,9 @@ class SqlAlchemyReadModel:
         values = {"id": appointment_id, **_scope_values(scope)}
         return self._item(APPOINTMENT_ITEMS[_scope_kind(scope)], values)
 
-    def waitlist(self, scope: Scope, page: PageRequest) -> Page[View]:
+    def waitlist(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
         statement = WAITLIST_PAGES[_scope_kind(scope)]
-        return self._page(statement, _scope_values(scope), page)
+        return self._page(statement, {**_scope_values(scope), "now": now}, page)
 
     def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
         if not scope.everyone and scope.patient_id is None:  # a doctor holds nothing

@@ -180,11 +180,11 @@ class WaitlistService(OfferingService):
             entry = uow.waitlist.get(entry_id)
         if entry is None or not entry.visible_to(actor):
             raise not_found("Waitlist entry")
-        return waitlist_view(entry)
+        return waitlist_view(entry, self.clock.now())
 
     def list(self, actor: Actor, page: PageRequest) -> Page[View]:
         """A patient's own entries, a doctor's, or (an admin) all."""
-        return self.reads.waitlist(Scope.of(actor), page)
+        return self.reads.waitlist(Scope.of(actor), page, self.clock.now())
 
     def leave(self, actor: Actor, entry_id: int) -> None:
         """Remove an entry; an offer it holds is passed on."""
