@@ -24,20 +24,10 @@ from tests.support.clinic_rows import (
     stored,
 )
 from tests.support.databases import engine_for
-from tests.support.racing import (
-    Booking,
-    CreatingRule,
-    race_in_processes,
-    race_in_threads,
-)
+from tests.support.racing import ENGINES, Booking, CreatingRule
 
 RACERS = 16
 CAP = 3
-
-ENGINES = [
-    pytest.param("postgres", race_in_threads, marks=pytest.mark.postgres, id="postgres-threads"),
-    pytest.param("sqlite", race_in_processes, id="sqlite-processes"),
-]
 
 
 @pytest.mark.parametrize(("backend", "race"), ENGINES)

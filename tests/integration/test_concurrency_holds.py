@@ -15,20 +15,9 @@ from healthcare.application.unit_of_work import UnitOfWork
 from tests.conftest import NOW
 from tests.support.clinic_rows import add_doctor, add_patient, add_window, at, stored
 from tests.support.databases import engine_for
-from tests.support.racing import (
-    Attempt,
-    Booking,
-    Holding,
-    race_in_processes,
-    race_in_threads,
-)
+from tests.support.racing import ENGINES, Attempt, Booking, Holding
 
 RACERS = 16
-
-ENGINES = [
-    pytest.param("postgres", race_in_threads, marks=pytest.mark.postgres, id="postgres-threads"),
-    pytest.param("sqlite", race_in_processes, id="sqlite-processes"),
-]
 
 
 def holds_of_one_slot(uow: UnitOfWork) -> list[Attempt]:

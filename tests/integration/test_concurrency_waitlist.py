@@ -19,20 +19,9 @@ from healthcare.domain.actor import Actor
 from tests.conftest import NOW
 from tests.support.clinic_rows import add_doctor, add_patient, add_window, at, stored
 from tests.support.databases import engine_for
-from tests.support.racing import (
-    Booking,
-    Cancelling,
-    ProcessingWaitlist,
-    race_in_processes,
-    race_in_threads,
-)
+from tests.support.racing import ENGINES, Booking, Cancelling, ProcessingWaitlist
 
 RACERS = 16
-
-ENGINES = [
-    pytest.param("postgres", race_in_threads, marks=pytest.mark.postgres, id="postgres-threads"),
-    pytest.param("sqlite", race_in_processes, id="sqlite-processes"),
-]
 
 
 def rows(engine: Engine, sql: str) -> list[tuple]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, Protocol
 
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -190,3 +191,10 @@ def _book_in_process(
         outcome = f"crashed: {error!r}"
     outcomes.put(outcome)
 
+
+#: Each race on both engines: PostgreSQL by threads sharing one engine (one web worker's
+#: threads), SQLite by processes each with their own (several web workers on one file).
+ENGINES = [
+    pytest.param("postgres", race_in_threads, marks=pytest.mark.postgres, id="postgres-threads"),
+    pytest.param("sqlite", race_in_processes, id="sqlite-processes"),
+]
