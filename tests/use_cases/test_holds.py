@@ -10,6 +10,7 @@ import pytest
 from healthcare.adapters.clock import FixedClock
 from healthcare.application.commands import (
     BookAppointment,
+    JoinWaitlist,
     PlaceHold,
     WriteMedicalRecord,
 )
@@ -188,6 +189,21 @@ def test_booking_a_hold_with_an_idempotency_key_books_once(
     assert again.id == first.id
     with pytest.raises(IdempotencyKeyReused):
         services.holds.book(clinic.patient, kept.id, "Other", idempotency_key="k-1")
+
+
+def test_placing_a_hold_and_joining_the_waitlist_with_an_idempotency_key_makes_one(
+    services: Services, clinic: Clinic
+) -> None:
+    command = PlaceHold(doctor_id=clinic.doctor.doctor_id, start=at(10))
+    first = services.holds.place(clinic.patient, command, idempotency_key="h-1")
+    assert services.holds.place(clinic.patient, command, idempotency_key="h-1").id == first.id
+    assert held_ids(services, clinic.patient) == [first.id]
+    with pytest.raises(IdempotencyKeyReused):
+        services.holds.place(clinic.patient, PlaceHold(clinic.doctor.doctor_id, at(11)), "h-1")
+    join = JoinWaitlist(clinic.doctor.doctor_id, at(9), at(12))
+    entry = services.waitlist.join(clinic.patient, join, idempotency_key="w-1")
+    assert services.waitlist.join(clinic.patient, join, idempotency_key="w-1").id == entry.id
+    assert len(services.waitlist.list(clinic.patient, WIDE).items) == 1
 
 
 def test_a_hold_is_its_patients_and_the_front_desks(services: Services, clinic: Clinic) -> None:

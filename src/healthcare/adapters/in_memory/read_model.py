@@ -34,9 +34,9 @@ from healthcare.application.read_model import (
     name_contains,
     patient_view,
     record_view,
-    waitlist_view,
     rule_view,
     user_view,
+    waitlist_view,
     window_view,
 )
 from healthcare.domain.access import Scope

@@ -51,27 +51,42 @@ class HoldService(Service):
         self.lasts = timedelta(minutes=hold_minutes)
         self.max_per_patient = max_per_patient
 
-    def place(self, actor: Actor, command: PlaceHold) -> Appointment:
-        """Hold a slot for ``HOLD_MINUTES``: taken for everyone else meanwhile."""
+    def place(
+        self, actor: Actor, command: PlaceHold, idempotency_key: str | None = None
+    ) -> Appointment:
+        """Hold a slot for ``HOLD_MINUTES``: taken for everyone else meanwhile. With an
+        idempotency key, a retry answers the hold the first request placed."""
         patient_id = who_is_booked_for(actor, command.patient_id)
-        return self.retrying(lambda: self._place(actor, command, patient_id))
+        request = claim(
+            owner_of(actor.user_id),
+            idempotency_key,
+            "hold",
+            doctor=command.doctor_id,
+            start=command.start,
+            patient=patient_id,
+        )
+        return self.creating_once(
+            request,
+            lambda uow: self._place(uow, actor, command, patient_id),
+            lambda uow, hold_id: self._visible(uow, actor, hold_id),
+        )
 
-    def _place(self, actor: Actor, command: PlaceHold, patient_id: int) -> Appointment:
+    def _place(
+        self, uow: UnitOfWork, actor: Actor, command: PlaceHold, patient_id: int
+    ) -> Appointment:
         now = self.clock.now()
-        with self.uow_factory() as uow:
-            doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
-            if patient_id != actor.patient_id:
-                found(uow.patients.get(patient_id), "Patient")
-            slot = slot_for(command.start, doctor.appointment_minutes)
-            policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
-            uow.patients.lock(patient_id)  # the count and the write, one hold at a time
-            require_room_for_a_hold(
-                uow.appointments.live_hold_count(patient_id, now), self.max_per_patient
-            )
-            hold = place_hold(patient_id, doctor.id, slot, policy.buffer, now, self.lasts)  # type: ignore[arg-type]
-            clear_the_way(uow, doctor.id, patient_id, slot, hold.blocking.end, now)
-            hold = uow.appointments.add(hold)  # the storage refuses a taken slot
-            uow.commit()
+        doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
+        if patient_id != actor.patient_id:
+            found(uow.patients.get(patient_id), "Patient")
+        slot = slot_for(command.start, doctor.appointment_minutes)
+        policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
+        uow.patients.lock(patient_id)  # the count and the write, one hold at a time
+        require_room_for_a_hold(
+            uow.appointments.live_hold_count(patient_id, now), self.max_per_patient
+        )
+        hold = place_hold(patient_id, doctor.id, slot, policy.buffer, now, self.lasts)  # type: ignore[arg-type]
+        clear_the_way(uow, doctor.id, patient_id, slot, hold.blocking.end, now)
+        hold = uow.appointments.add(hold)  # the storage refuses a taken slot
         return hold
 
     def book(

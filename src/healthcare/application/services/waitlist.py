@@ -18,6 +18,7 @@ from healthcare.domain.appointments import who_is_booked_for
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.events import waitlist_offered
 from healthcare.domain.holds import place_hold
+from healthcare.domain.idempotency import claim, owner_of
 from healthcare.domain.notifications import waitlist_offer_for
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
 from healthcare.domain.slots import free_slots
@@ -161,26 +162,47 @@ class OfferingService(Service):
 
 class WaitlistService(OfferingService):
 
-    def join(self, actor: Actor, command: JoinWaitlist) -> WaitlistEntry:
-        """Wait for any slot of the doctor starting in [start, end)."""
+    def join(
+        self, actor: Actor, command: JoinWaitlist, idempotency_key: str | None = None
+    ) -> WaitlistEntry:
+        """Wait for any slot of the doctor starting in [start, end); with an idempotency key,
+        a retry answers the entry the first request made."""
         patient_id = who_is_booked_for(actor, command.patient_id)
+        request = claim(
+            owner_of(actor.user_id),
+            idempotency_key,
+            "waitlist_entry",
+            doctor=command.doctor_id,
+            start=command.start,
+            end=command.end,
+            patient=patient_id,
+        )
+        return self.creating_once(
+            request,
+            lambda uow: self._join(uow, actor, command, patient_id),
+            lambda uow, entry_id: self._visible(uow, actor, entry_id),
+        )
+
+    def _join(
+        self, uow: UnitOfWork, actor: Actor, command: JoinWaitlist, patient_id: int
+    ) -> WaitlistEntry:
+        doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
+        if patient_id != actor.patient_id:
+            found(uow.patients.get(patient_id), "Patient")
         now = self.clock.now()
-        with self.uow_factory() as uow:
-            doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
-            if patient_id != actor.patient_id:
-                found(uow.patients.get(patient_id), "Patient")
-            entry = uow.waitlist.add(
-                new_entry(doctor.id, patient_id, command.start, command.end, now)  # type: ignore[arg-type]
-            )
-            uow.commit()
+        entry = new_entry(doctor.id, patient_id, command.start, command.end, now)  # type: ignore[arg-type]
+        return uow.waitlist.add(entry)
+
+    @staticmethod
+    def _visible(uow: UnitOfWork, actor: Actor, entry_id: int) -> WaitlistEntry:
+        entry = uow.waitlist.get(entry_id)
+        if entry is None or not entry.visible_to(actor):
+            raise not_found("Waitlist entry")
         return entry
 
     def get(self, actor: Actor, entry_id: int) -> View:
         with self.uow_factory().read_only() as uow:
-            entry = uow.waitlist.get(entry_id)
-        if entry is None or not entry.visible_to(actor):
-            raise not_found("Waitlist entry")
-        return waitlist_view(entry, self.clock.now())
+            return waitlist_view(self._visible(uow, actor, entry_id), self.clock.now())
 
     def list(self, actor: Actor, page: PageRequest) -> Page[View]:
         """A patient's own entries, a doctor's, or (an admin) all."""
@@ -190,9 +212,7 @@ class WaitlistService(OfferingService):
         """Remove an entry; an offer it holds is passed on."""
         now = self.clock.now()
         with self.uow_factory() as uow:
-            entry = uow.waitlist.get(entry_id)
-            if entry is None or not entry.visible_to(actor):
-                raise not_found("Waitlist entry")
+            entry = self._visible(uow, actor, entry_id)
             entry.require_can_remove(actor)
             self.offers.pass_on(uow, entry, now)
             uow.waitlist.delete(entry_id)

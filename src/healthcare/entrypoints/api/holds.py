@@ -50,13 +50,18 @@ class Holds(MethodView):
 
     @roles("patient", "admin")
     @blp.doc(operationId="createHold")
+    @blp.arguments(IdempotencyHeaders, location="headers")
     @blp.arguments(HoldIn, example={"doctor": 1, "datetime": "2031-04-03T10:30:00Z"})
     @blp.response(201, HoldOut)
     @documents(blp, 401, 403, 404, 409)
     @inject
-    def post(self, body: dict[str, Any], holds: HoldService = Provide[SERVICE]) -> Response:
-        """Hold a slot for HOLD_MINUTES, checked like a booking (a patient: for themself)"""
-        return answer(hold_view(holds.place(current_actor(), PlaceHold(**body))), 201)
+    def post(
+        self, headers: dict[str, Any], body: dict[str, Any], holds: HoldService = Provide[SERVICE]
+    ) -> Response:
+        """Hold a slot for HOLD_MINUTES, checked like a booking (a patient: for themself); an
+        Idempotency-Key makes retries safe"""
+        held = holds.place(current_actor(), PlaceHold(**body), headers.get("idempotency_key"))
+        return answer(hold_view(held), 201)
 
 
 @blp.route("/<id:hold_id>/")

@@ -19,6 +19,7 @@ from healthcare.entrypoints.api.routing import (
     paginated,
     resource,
 )
+from healthcare.entrypoints.api.schemas.common import IdempotencyHeaders
 from healthcare.entrypoints.api.schemas.waitlist import (
     WaitlistIn,
     WaitlistOut,
@@ -47,6 +48,7 @@ class Waitlist(MethodView):
 
     @roles("patient", "admin")
     @blp.doc(operationId="joinWaitlist")
+    @blp.arguments(IdempotencyHeaders, location="headers")
     @blp.arguments(
         WaitlistIn,
         example={"doctor": 1, "start": "2031-04-03T09:00:00Z", "end": "2031-04-03T12:00:00Z"},
@@ -54,9 +56,15 @@ class Waitlist(MethodView):
     @blp.response(201, WaitlistOut)
     @documents(blp, 401, 403, 404)
     @inject
-    def post(self, body: dict[str, Any], waitlist: WaitlistService = Provide[SERVICE]) -> Response:
-        """Wait for any slot of a doctor starting in [start, end) (a patient: for themself)"""
-        entry = waitlist.join(current_actor(), JoinWaitlist(**body))
+    def post(
+        self,
+        headers: dict[str, Any],
+        body: dict[str, Any],
+        waitlist: WaitlistService = Provide[SERVICE],
+    ) -> Response:
+        """Wait for any slot of a doctor starting in [start, end) (a patient: for themself);
+        an Idempotency-Key makes retries safe"""
+        entry = waitlist.join(current_actor(), JoinWaitlist(**body), headers.get("idempotency_key"))
         return answer(waitlist_view(entry), 201)
 
 
