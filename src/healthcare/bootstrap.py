@@ -46,10 +46,13 @@ from healthcare.application.services import (
     AvailabilityService,
     DoctorService,
     HealthService,
+    HoldService,
     MedicalRecordService,
     PatientService,
     SlotService,
+    WaitlistService,
 )
+from healthcare.application.services.waitlist import WaitlistOffers
 from healthcare.application.services.bulk import BulkLoadService
 from healthcare.application.services.calendar import CalendarService
 from healthcare.application.services.feeds import CalendarFeedService
@@ -206,12 +209,40 @@ class Container(containers.DeclarativeContainer):
     )
     doctor_service = use_case(DoctorService, unit_of_work, clock, reads=read_model)
     patient_service = use_case(PatientService, unit_of_work, clock, reads=read_model)
-    availability_service = use_case(AvailabilityService, unit_of_work, clock, reads=read_model)
+    waitlist_offers = providers.Singleton(
+        WaitlistOffers, booking_policy, settings.provided.waitlist_offer_minutes
+    )
+    availability_service = use_case(
+        AvailabilityService, unit_of_work, clock, reads=read_model, offers=waitlist_offers
+    )
     appointment_service = use_case(
-        AppointmentService, unit_of_work, clock, reads=read_model, policy=booking_policy
+        AppointmentService,
+        unit_of_work,
+        clock,
+        reads=read_model,
+        policy=booking_policy,
+        offers=waitlist_offers,
+    )
+    waitlist_service = use_case(
+        WaitlistService, unit_of_work, clock, reads=read_model, offers=waitlist_offers
+    )
+    hold_service = use_case(
+        HoldService,
+        unit_of_work,
+        clock,
+        reads=read_model,
+        policy=booking_policy,
+        hold_minutes=settings.provided.hold_minutes,
+        max_per_patient=settings.provided.hold_max_per_patient,
+        offers=waitlist_offers,
     )
     calendar_service = use_case(
-        CalendarService, unit_of_work, clock, reads=read_model, policy=booking_policy
+        CalendarService,
+        unit_of_work,
+        clock,
+        reads=read_model,
+        policy=booking_policy,
+        offers=waitlist_offers,
     )
     medical_record_service = use_case(MedicalRecordService, unit_of_work, clock, reads=read_model)
     audit_service = use_case(AuditService, unit_of_work, clock, reads=read_model)

@@ -235,6 +235,11 @@ class Settings:
     jwt_secret_key: str | None = text("JWT_SECRET_KEY", None, secret=True)
     access_token_minutes: int = integer("ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60)
     refresh_token_days: int = integer("REFRESH_TOKEN_DAYS", 7, 1, 365)
+    # Section 8: how long a hold keeps a slot, how many a patient keeps at once, and how long
+    # a waitlist offer (a hold too) waits to be booked.
+    hold_minutes: int = integer("HOLD_MINUTES", 10, 1, 24 * 60)
+    hold_max_per_patient: int = integer("HOLD_MAX_PER_PATIENT", 2, 1, 100)
+    waitlist_offer_minutes: int = integer("WAITLIST_OFFER_MINUTES", 30, 1, 7 * 24 * 60)
     #: Failed sign-ins allowed for one account from one client address ...
     login_rate_limit: str = rate_limit("LOGIN_RATE_LIMIT", "5 per minute")
     #: ... and from one client address, whatever the accounts.

@@ -361,6 +361,19 @@ def test_every_operation_answers_as_the_document_says_with_its_own_examples(
         200,
         appointment_id=cancelled["id"],
     )
+    # Holds (section 8): the examples' hold, listed and booked; another one given back.
+    held = tour.send(olive, "POST", "/api/holds/", 201, ids={"doctor": adams_id})
+    assert [h["id"] for h in expect(olive.get("/api/holds/"), 200)] == [held["id"]]
+    expect(olive.get(f"/api/holds/{held['id']}/"), 200)
+    tour.send(olive, "POST", "/api/holds/{hold_id}/book/", 201, hold_id=held["id"])
+    spare_hold = expect(
+        pat.post("/api/holds/", {"doctor": adams_id, "datetime": "2031-04-03T15:00:00Z"}), 201
+    )
+    expect(pat.delete(f"/api/holds/{spare_hold['id']}/"), 204)
+    waiting = tour.send(pat, "POST", "/api/waitlist/", 201, ids={"doctor": adams_id})
+    assert [e["id"] for e in expect(adams.get("/api/waitlist/"), 200)] == [waiting["id"]]
+    expect(pat.get(f"/api/waitlist/{waiting['id']}/"), 200)
+    expect(pat.delete(f"/api/waitlist/{waiting['id']}/"), 204)
     clock.at = datetime(2031, 4, 3, 13, 5, tzinfo=UTC)
     expect(adams.post(f"/api/appointments/{visit['id']}/complete/"), 200)
     expect(adams.post(f"/api/appointments/{missed['id']}/no-show/"), 200)

@@ -16,7 +16,7 @@ from healthcare.config import Settings
 from healthcare.entrypoints.cli import Composition, main
 
 COMPOSITION = Composition(container=create_container, app=create_app)
-SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+SOON = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
 
 
 @pytest.fixture

@@ -102,7 +102,11 @@ def test_booking_rules_answer_422_or_409(clinic: Clinic) -> None:
     naive = expect(book(clinic.other_patient, "2030-01-08T10:00:00"), 422)
     assert "datetime" in str(naive["errors"])
     expect(book(clinic.other_patient, FIRST_SLOT), 409)  # the doctor is taken
-    expect(book(clinic.other_patient, "2030-01-08T09:15:00Z"), 409)  # overlapping
+    off_grid = expect(book(clinic.other_patient, "2030-01-08T09:15:00Z"), 422)  # section 8
+    assert off_grid["errors"]["nearest"] == ["2030-01-08T09:00:00Z", "2030-01-08T09:30:00Z"]
+    front_desk = {"patient": clinic.other_patient.patient_id, "doctor": clinic.doctor.doctor_id}
+    overlapping = {**front_desk, "datetime": "2030-01-08T09:15:00Z"}
+    expect(clinic.admin.post("/api/appointments/", overlapping), 409)  # off the grid, overlapping
     expect(
         clinic.other_patient.post(
             "/api/appointments/", {"doctor": 999, "datetime": "2030-01-08T10:00:00Z"}
@@ -360,5 +364,19 @@ def test_users_conflict_and_validation(clinic: Clinic) -> None:
 def test_rescheduling_ignores_the_appointment_being_moved(clinic: Clinic) -> None:
     """SPEC 3: a reschedule is checked like a new booking, ignoring itself."""
     path = f"/api/appointments/{clinic.appointment_id}/"
-    moved = expect(clinic.patient.patch(path, {"datetime": "2030-01-08T09:15:00Z"}), 200)
+    moved = expect(clinic.admin.patch(path, {"datetime": "2030-01-08T09:15:00Z"}), 200)
     assert (moved["datetime"], moved["end"]) == ("2030-01-08T09:15:00Z", "2030-01-08T09:45:00Z")
+
+
+def test_a_new_time_zone_says_what_becomes_of_weekly_hours(clinic: Clinic) -> None:
+    """Issue 16 item 4: refused (409, naming weekly_hours) unless the PATCH says how."""
+    hours = {"weekday": 2, "start_time": "09:00", "end_time": "12:00"}
+    expect(clinic.doctor.post("/api/availability-rules/", hours), 201)
+    path = f"/api/doctors/{clinic.doctor.doctor_id}/"
+    refused = expect(clinic.admin.patch(path, {"timezone": "Europe/Berlin"}), 409)
+    assert list(refused["errors"]) == ["weekly_hours"]
+    expect(clinic.admin.patch(path, {"timezone": "Europe/Berlin", "weekly_hours": "later"}), 422)
+    body = {"timezone": "Europe/Berlin", "weekly_hours": "keep_local_times"}
+    assert expect(clinic.admin.patch(path, body), 200)["timezone"] == "Europe/Berlin"
+    new_doctor = {"user": 1, "name": "X", "specialization": "Y", "weekly_hours": "keep_local_times"}
+    expect(clinic.admin.post("/api/doctors/", new_doctor), 422)  # a PATCH field only

@@ -213,3 +213,35 @@ def test_private_destinations_are_allowed_in_development_only_unless_set(tmp_pat
         with pytest.raises(ConfigError) as error:
             Settings.from_env({**base, **wrong})
         assert next(iter(wrong)) in str(error.value)
+
+
+def test_a_waitlist_offer_is_a_signed_waitlist_offered_event_and_booking_it_books_the_entry(
+    env: dict[str, str], receiver: Receiver
+):
+    """SPEC section 8 through the API and the command line: a cancellation offers its slot
+    to the waiting patient in its transaction; the event reaches the endpoint."""
+    clinic = Clinic(env)
+    receiver.secret = clinic.subscribe(receiver.url, ["waitlist.offered"])["secret"]
+    booked = clinic.book(clinic.patient)
+    span = {"start": SOON.isoformat(), "end": (SOON + timedelta(hours=1)).isoformat()}
+    entry = clinic.call("POST", "/api/waitlist/", clinic.other, 201, {"doctor": 1, **span})
+    assert entry["status"] == "waiting" and entry["hold"] is None
+    clinic.call("POST", f"/api/appointments/{booked['id']}/cancel/", clinic.patient, 200)
+    offered = clinic.call("GET", f"/api/waitlist/{entry['id']}/", clinic.other, 200)
+    assert offered["status"] == "offered"
+    (hold,) = clinic.call("GET", "/api/holds/", clinic.other, 200)
+    assert (hold["id"], hold["start"]) == (offered["hold"], booked["datetime"])
+
+    worker = run(env, "deliver-webhooks", "--once")
+
+    assert worker.exit_code == 0, worker.output
+    assert [r.type for r in receiver.receipts] == ["waitlist.offered"]
+    assert all(r.verified for r in receiver.receipts)
+    clinic.call("POST", f"/api/holds/{hold['id']}/book/", clinic.other, 201, {})
+    assert clinic.call("GET", f"/api/waitlist/{entry['id']}/", clinic.other, 200)["status"] == "booked"
+    processed = run(env, "process-waitlist")
+    assert processed.exit_code == 0, processed.output
+    assert processed.stdout == (
+        "process-waitlist: 0 lapsed offers passed on, 0 new offers, 0 entries expired, "
+        "0 expired holds removed\n"
+    )

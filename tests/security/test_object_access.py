@@ -191,6 +191,42 @@ OWNERSHIP: dict[str, Ownership] = {
         {("PATCH", None): admin, ("DELETE", None): admin, ("POST", "rotate-secret"): admin},
         ("admin",),
     ),
+    # Section 8: a hold is its patient's (doctors see none); a waitlist entry its patient's and
+    # its doctor's, removed by its patient.
+    "holds": Ownership(
+        lambda town: [
+            expect(
+                town.actor(name).post(
+                    "/api/holds/", {"doctor": town.doctor_id("doctor"), "datetime": when}
+                ),
+                201,
+            )
+            for name, when in (
+                ("patient", "2030-01-08T10:00:00Z"),
+                ("other_patient", "2030-01-08T10:30:00Z"),
+            )
+        ],
+        its_patient,
+        {("POST", "book"): its_patient, ("DELETE", None): its_patient},
+    ),
+    "waitlist": Ownership(
+        lambda town: [
+            expect(
+                town.actor(name).post(
+                    "/api/waitlist/",
+                    {
+                        "doctor": town.doctor_id(doctor),
+                        "start": "2030-01-08T09:00:00Z",
+                        "end": "2030-01-08T12:00:00Z",
+                    },
+                ),
+                201,
+            )
+            for name, doctor in (("patient", "doctor"), ("other_patient", "other_doctor"))
+        ],
+        party,
+        {("DELETE", None): its_patient},
+    ),
     "calendar-feeds": Ownership(
         lambda town: [
             expect(town.actor(name).post("/api/calendar-feeds/"), 201)

@@ -19,9 +19,11 @@ from healthcare.application.services import (
     AuditService,
     AvailabilityService,
     DoctorService,
+    HoldService,
     MedicalRecordService,
     PatientService,
     SlotService,
+    WaitlistService,
 )
 from healthcare.application.services.calendar import CalendarService
 from healthcare.domain.actor import Actor
@@ -86,6 +88,8 @@ class Services:
     audit: AuditService
     slots: SlotService
     calendar: CalendarService
+    holds: HoldService
+    waitlist: WaitlistService
 
     @classmethod
     def build(
@@ -104,6 +108,7 @@ class Services:
                 ("availability", AvailabilityService),
                 ("records", MedicalRecordService),
                 ("audit", AuditService),
+                ("waitlist", WaitlistService),
             ]
         }
         with_policy = {
@@ -112,6 +117,7 @@ class Services:
                 ("appointments", AppointmentService),
                 ("slots", SlotService),
                 ("calendar", CalendarService),
+                ("holds", HoldService),
             ]
         }
         accounts = account_service(uow_factory, clock, hasher, reads=reads)

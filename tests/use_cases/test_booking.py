@@ -18,7 +18,9 @@ from healthcare.domain.errors import (
     InPast,
     InvalidInput,
     NaiveDatetime,
+    NotASlotStart,
     NotFound,
+    NotWholeMinutes,
     OutsideAvailability,
     PatientDoubleBooked,
     PermissionDenied,
@@ -191,15 +193,55 @@ OVERLAPPING = [at(10), at(9, 45), at(10, 15), at(9, 31), at(10, 29)]
 
 @pytest.mark.parametrize(
     ("other", "refusal"),
-    [({"by": "other_patient"}, SlotUnavailable), ({"doctor": "other_doctor"}, PatientDoubleBooked)],
+    [
+        ({"patient": "other_patient", "doctor": "doctor"}, SlotUnavailable),
+        ({"patient": "patient", "doctor": "other_doctor"}, PatientDoubleBooked),
+    ],
     ids=["the-doctor-with-another-patient", "the-patient-with-another-doctor"],
 )
 def test_nobody_is_double_booked(
     services: Services, clinic: Clinic, booked: Appointment, other: dict, refusal: type[Exception]
 ) -> None:
-    outcomes = [outcome(lambda s=s: book(services, clinic, s, **other)) for s in OVERLAPPING]
+    """Off the grid too: the front desk books there, and the storage still refuses overlaps."""
+    patient_id = clinic.roles[other["patient"]].patient_id
+    outcomes = [
+        outcome(
+            lambda s=s: book(
+                services, clinic, s, by="admin", doctor=other["doctor"], patient_id=patient_id
+            )
+        )
+        for s in OVERLAPPING
+    ]
     assert outcomes == [refusal] * len(OVERLAPPING)
     assert active_count(services, clinic) == 1
+
+
+# -- section 8: the grid ----------------------------------------------------------------------
+
+
+def test_a_patient_books_only_a_slot_start_and_hears_the_nearest_ones(
+    services: Services, clinic: Clinic
+) -> None:
+    with pytest.raises(NotASlotStart) as refused:
+        book(services, clinic, at(10, 7))
+    assert refused.value.errors["nearest"] == ["2030-01-07T10:00:00Z", "2030-01-07T10:30:00Z"]
+    assert book(services, clinic, at(10, 30)).start == at(10, 30)
+
+
+def test_the_front_desk_books_off_the_grid_on_whole_minutes(
+    services: Services, clinic: Clinic
+) -> None:
+    patient_id = clinic.patient.patient_id
+    assert book(services, clinic, at(10, 7), by="admin", patient_id=patient_id).start == at(10, 7)
+    for by in ("admin", "patient"):
+        with pytest.raises(NotWholeMinutes):
+            book(
+                services,
+                clinic,
+                at(11).replace(second=13, microsecond=123456),
+                by=by,
+                patient_id=patient_id,
+            )
 
 
 def test_touching_appointments_are_all_booked(
@@ -368,7 +410,7 @@ def test_a_reschedule_may_overlap_the_appointments_own_old_time(
     services: Services, clinic: Clinic, booked: Appointment
 ) -> None:
     for start in (at(10, 15), at(9, 45)):  # later, then earlier, each overlapping where it was
-        assert reschedule(services, clinic.patient, booked.id, start).start == start
+        assert reschedule(services, clinic.admin, booked.id, start).start == start  # off the grid
 
 
 def test_a_reschedule_is_checked_like_a_booking(
@@ -377,7 +419,7 @@ def test_a_reschedule_is_checked_like_a_booking(
     book(services, clinic, at(11), by="other_patient")
     starts = {
         "onto the doctor's other appointment": (at(11), SlotUnavailable),
-        "overlapping it": (at(10, 45), SlotUnavailable),
+        "overlapping it, off the grid": (at(10, 45), NotASlotStart),
         "into the past": (at(7), InPast),
         "to right now": (at(8), InPast),
         "out of the window": (at(11, 45), OutsideAvailability),

@@ -20,6 +20,7 @@ from healthcare.domain.errors import (
     BeyondHorizon,
     DailyLimitReached,
     InBlockedPeriod,
+    NotASlotStart,
     InvalidInput,
     PermissionDenied,
     SlotUnavailable,
@@ -123,15 +124,16 @@ def test_the_daily_cap_counts_the_doctors_active_appointments_of_the_local_day(
 def test_a_booking_breaking_several_rules_hears_of_the_first_one_broken(
     services: Services, clinic: Clinic
 ) -> None:
-    """The calendar (blocked periods), then notice and horizon, then the daily cap, and only
-    then the overlap the storage refuses when the booking is written."""
+    """The calendar (blocked periods, then the grid), then notice and horizon, then the daily
+    cap, and only then the overlap the storage refuses when the booking is written."""
     set_policy(services, clinic, max_per_day=1)
     services.calendar.create_exception(clinic.doctor, CreateException(at(9), at(9, 30), "Away"))
     book(services, clinic.patient, clinic, at(10))
     attempts = {
         "blocked and too soon": (at(9), InBlockedPeriod),
-        "too soon and onto the booking": (at(9, 45), TooShortNotice),
-        "over the cap and onto the booking": (at(10, 15), DailyLimitReached),
+        "off the grid, too soon and onto the booking": (at(9, 45), NotASlotStart),
+        "too soon": (at(9, 30), TooShortNotice),
+        "over the cap and onto the booking": (at(10), DailyLimitReached),
         "over the cap": (at(11), DailyLimitReached),
     }
     outcomes = {

@@ -29,6 +29,7 @@ from healthcare.domain.errors import (
     DomainError,
     InPast,
     InvalidInput,
+    NotASlotStart,
     NotFound,
     OutsideAvailability,
     PatientDoubleBooked,
@@ -40,6 +41,7 @@ from healthcare.domain.time import Interval
 from tests.use_cases.clinic import WIDE, Clinic, Services, at, reschedule
 
 LENGTH = timedelta(minutes=30)
+ZERO = timedelta(0)
 #: Slot starts every quarter hour from 09:00 to 11:45: a few outside the windows, more soon past.
 GRID = [timedelta(hours=9, minutes=15 * i) for i in range(12)]
 #: Windows as offsets from midnight; the doctor's two windows touch at 11:00.
@@ -119,11 +121,16 @@ class Day:
         start = self.midnight + GRID[index]
         return Interval(start, start + LENGTH)
 
-    def booking_refusal(self, doctor_id: int, patient_id: int, slot: Interval, ignore: int | None):
+    def booking_refusal(
+        self, doctor_id: int, patient_id: int, slot: Interval, ignore: int | None, by: Actor
+    ):
         if slot.start <= self.clock.now():
             return InPast
-        if not any(w.contains(slot) for w in self.windows[doctor_id]):
+        holding = [w for w in self.windows[doctor_id] if w.contains(slot)]
+        if not holding:
             return OutsideAvailability
+        if not by.is_admin and not any((slot.start - w.start) % LENGTH == ZERO for w in holding):
+            return NotASlotStart  # section 8: a patient books on the grid, an admin anywhere
         others = [
             b for i, b in self.model.items() if i != ignore and b.active and b.slot.overlaps(slot)
         ]
@@ -171,7 +178,7 @@ class Day:
             expected = InvalidInput
         else:
             patient_id = patient_id or actor.patient_id
-            expected = self.booking_refusal(doctor_id, patient_id, slot, ignore=None)
+            expected = self.booking_refusal(doctor_id, patient_id, slot, ignore=None, by=actor)
         command = BookAppointment(doctor_id=doctor_id, start=slot.start, patient_id=patient_id)
         booked = self.attempt(expected, lambda: self.services.appointments.book(actor, command))
         if booked is not None:
@@ -217,7 +224,7 @@ class Day:
             expected = TransitionNotAllowed
         else:
             expected = self.booking_refusal(
-                booking.doctor_id, booking.patient_id, slot, ignore=appointment_id
+                booking.doctor_id, booking.patient_id, slot, ignore=appointment_id, by=actor
             )
         moved = self.attempt(
             expected,

@@ -23,10 +23,12 @@ from healthcare.domain.errors import (
     AvailabilityInUse,
     InBlockedPeriod,
     InPast,
+    InvalidInput,
     NotFound,
     OutsideAvailability,
     OverlappingAvailability,
     PermissionDenied,
+    WeeklyHoursNeedAChoice,
 )
 from tests.use_cases.clinic import WIDE, Clinic, Services, at, row
 
@@ -135,8 +137,12 @@ def test_a_window_overlapping_weekly_hours_is_allowed_and_adds_its_extra_time(
     )
     slots = free(services, clinic.patient, clinic.doctor, *TUESDAY_8TH)
     assert slots[-4:] == [at(11, days=1), at(11, 30, days=1), at(12, days=1), at(12, 30, days=1)]
-    # One appointment fits in one window or one occurrence of the hours, not across both.
-    book(services, clinic.patient, clinic.doctor, at(11, 45, days=1))
+    # One appointment fits in one window or one occurrence of the hours, not across both (off
+    # both grids, so the front desk's booking).
+    services.appointments.book(
+        clinic.admin,
+        BookAppointment(clinic.doctor.doctor_id, at(11, 45, days=1), patient_id=clinic.patient.patient_id),
+    )
 
 
 def test_a_doctor_manages_only_their_own_weekly_hours(services: Services, clinic: Clinic) -> None:
@@ -257,3 +263,39 @@ def test_everyone_sees_when_a_doctor_is_away_but_only_the_doctor_and_admins_see_
         lambda actor: services.calendar.delete_exception(actor, away.id),
         ["other_doctor", "patient", "doctor"],
     ) == {"other_doctor": PermissionDenied, "patient": PermissionDenied, "doctor": "ok"}
+
+
+# -- a new time zone while weekly hours exist (issue 16, item 4) --------------------------------
+
+
+def change_zone(services: Services, clinic: Clinic, **choice: str):
+    command = UpdateDoctor(timezone="Europe/Berlin", **choice)
+    return services.doctors.update(clinic.admin, clinic.doctor.doctor_id, command)
+
+
+def test_a_new_time_zone_is_refused_while_weekly_hours_exist_unless_told_how(
+    services: Services, clinic: Clinic
+) -> None:
+    weekly(services, clinic.doctor)
+    with pytest.raises(WeeklyHoursNeedAChoice):
+        change_zone(services, clinic)
+    with pytest.raises(InvalidInput):
+        change_zone(services, clinic, weekly_hours="shift_with_utc")
+    assert change_zone(services, clinic, weekly_hours="keep_local_times").timezone == "Europe/Berlin"
+    # The hours kept their local times: Tuesday 09:00-12:00 in Berlin is 08:00-11:00 UTC.
+    assert free(services, clinic.patient, clinic.doctor, *TUESDAY_8TH)[0] == at(8, days=1)
+
+
+def test_keeping_local_times_is_refused_when_it_would_strand_a_booking(
+    services: Services, clinic: Clinic
+) -> None:
+    weekly(services, clinic.doctor)
+    book(services, clinic.patient, clinic.doctor, at(11, 30, days=1))  # 11:00-12:00 UTC after
+    with pytest.raises(AvailabilityInUse):
+        change_zone(services, clinic, weekly_hours="keep_local_times")
+
+
+def test_without_weekly_hours_the_time_zone_simply_changes(
+    services: Services, clinic: Clinic
+) -> None:
+    assert change_zone(services, clinic).timezone == "Europe/Berlin"

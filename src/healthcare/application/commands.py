@@ -79,6 +79,10 @@ class UpdateDoctor:
     specialization: str | Any = UNSET
     appointment_minutes: int | Any = UNSET
     timezone: str | Any = UNSET
+    #: With a new time zone while the doctor has weekly hours: how to treat them (the only
+    #: choice: ``keep_local_times``, the hours stay at the same wall-clock times in the new
+    #: zone). Without it such a change is refused.
+    weekly_hours: str | Any = UNSET
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,27 @@ class BookAppointment:
     #: The end a client states (FHIR's ``Appointment.end``): it must be the doctor's length
     #: after ``start``. Omitted: it follows from the start.
     end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PlaceHold:
+    """SPEC section 8: keep a slot for the patient while they finish booking."""
+
+    doctor_id: int
+    start: datetime
+    #: Omitted by a patient: themself. Required from an admin.
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
+class JoinWaitlist:
+    """SPEC section 8: wait for any slot of the doctor starting in [start, end)."""
+
+    doctor_id: int
+    start: datetime
+    end: datetime
+    #: Omitted by a patient: themself. Required from an admin.
+    patient_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from healthcare.domain.records import MedicalRecord
 from healthcare.domain.sign_in import Bucket, Tally
 from healthcare.domain.time import Interval
 from healthcare.domain.users import User
+from healthcare.domain.waitlist import WaitlistEntry
 from healthcare.domain.webhooks import (
     AttemptLog,
     AttemptResult,
@@ -176,6 +177,13 @@ class DoctorRepository(Protocol):
         """Whether appointments or medical records still name this doctor."""
         ...
 
+    def lock(self, doctor_id: int) -> None:
+        """Hold the doctor's calendar until the transaction ends: checks that read several
+        rows (weekly hours that must not overlap, the daily cap) run one at a time per doctor.
+        (PostgreSQL: a row lock that bookings' foreign-key checks do not wait for; SQLite and
+        memory already run one writer at a time.)"""
+        ...
+
 
 class PatientRepository(Protocol):
     def add(self, patient: Patient) -> Patient: ...
@@ -183,6 +191,11 @@ class PatientRepository(Protocol):
     def get(self, patient_id: int) -> Patient | None: ...
     def get_by_user(self, user_id: int) -> Patient | None: ...
     def update(self, patient: Patient) -> None: ...
+
+    def lock(self, patient_id: int) -> None:
+        """As ``DoctorRepository.lock``, for the patient: their holds are counted one request
+        at a time."""
+        ...
 
 
 class AvailabilityRepository(Protocol):
@@ -213,7 +226,8 @@ class AppointmentRepository(Protocol):
         patient_id: int | None = None,
         exclude_id: int | None = None,
     ) -> list[Appointment]:
-        """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``."""
+        """Pending/confirmed appointments of the doctor or the patient overlapping ``interval``
+        (holds are none: every appointment read here leaves them out)."""
         ...
 
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
@@ -226,6 +240,31 @@ class AppointmentRepository(Protocol):
 
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
         """Pending/confirmed appointments starting in [start, end), by start."""
+        ...
+
+    def clear_expired_holds(
+        self,
+        now: datetime,
+        doctor_id: int,
+        doctor_span: Interval,
+        patient_id: int | None = None,
+        patient_span: Interval | None = None,
+    ) -> None:
+        """Delete the holds expired at ``now`` that are in the way of a write: the doctor's
+        overlapping ``doctor_span`` (their busy time), the patient's overlapping
+        ``patient_span``. The no-overlap guarantees cannot see the clock; this makes an
+        expired hold block nothing, in the writer's own transaction."""
+        ...
+
+    def live_hold_count(self, patient_id: int, now: datetime) -> int: ...
+
+    def delete_hold(self, hold_id: int) -> bool:
+        """Delete the row if it is still a hold (not booked meanwhile by a concurrent
+        transaction); whether it was."""
+        ...
+
+    def purge_expired_holds(self, now: datetime) -> int:
+        """Delete every hold expired by ``now`` (housekeeping: they block nothing); how many."""
         ...
 
 
@@ -258,12 +297,14 @@ class CalendarRepository(Protocol):
         *,
         patient_id: int | None = None,
         exclude_id: int | None = None,
+        now: datetime | None = None,
     ) -> Calendar:
         """The doctor's calendar around ``within``, in one look-up: every weekly hours rule,
         the windows and blocked periods overlapping ``within``, the busy time [start,
         blocked_until) of the doctor's active appointments overlapping it, and the active
         appointments of ``patient_id`` (if given) overlapping it; appointment ``exclude_id``
-        (one being moved) left out."""
+        (one being moved) left out. Holds live at ``now`` count as appointments, expired
+        ones not (without ``now``: every hold counts)."""
         ...
 
 
@@ -375,6 +416,41 @@ class CalendarFeedRepository(Protocol):
     ) -> list[FeedEntry]:
         """The doctor's or patient's appointments starting in [start, end), by start, with
         both parties' names; the copies reschedules leave behind are not among them."""
+        ...
+
+
+class WaitlistRepository(Protocol):
+    """Waitlist entries (SPEC section 8). An entry changes status by a conditional write
+    (``claim``, ``lapse``): of two transactions racing to change one entry, one does, and the
+    other hears False once the first has committed."""
+
+    def add(self, entry: WaitlistEntry) -> WaitlistEntry: ...
+    def get(self, entry_id: int) -> WaitlistEntry | None: ...
+    def update(self, entry: WaitlistEntry) -> None: ...
+    def delete(self, entry_id: int) -> None: ...
+
+    def waiting_for(self, doctor_id: int, span: Interval) -> list[WaitlistEntry]:
+        """The doctor's waiting entries whose range overlaps ``span``, oldest first."""
+        ...
+
+    def claim(self, entry_id: int, offer: Interval, expires_at: datetime) -> bool:
+        """Waiting -> offered (of ``offer``, until ``expires_at``); False when not waiting."""
+        ...
+
+    def lapse(self, entry_id: int) -> bool:
+        """Offered -> expired; False when it was not offered (any more)."""
+        ...
+
+    def by_hold(self, hold_id: int) -> WaitlistEntry | None:
+        """The offered entry whose offer is the hold ``hold_id``."""
+        ...
+
+    def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]:
+        """Offered entries whose offer expired by ``now``, the first to expire first."""
+        ...
+
+    def expire_passed(self, now: datetime) -> int:
+        """Waiting entries whose range has passed become expired; how many."""
         ...
 
 

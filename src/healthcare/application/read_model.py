@@ -39,6 +39,7 @@ from healthcare.domain.feeds import CalendarFeed
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.users import Role, User
+from healthcare.domain.waitlist import WaitlistEntry
 from healthcare.domain.webhooks import AttemptLog, WebhookEndpoint
 from healthcare.domain.weekly_hours import AvailabilityRule
 
@@ -128,6 +129,16 @@ class ReadModel(Protocol):
     ) -> Page[View]: ...
 
     def appointment(self, scope: Scope, appointment_id: int) -> View | None: ...
+
+    def waitlist(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        """Waitlist entries: a patient's own, a doctor's, an admin's all; oldest first; each
+        status as of ``now``."""
+        ...
+
+    def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        """Live holds (SPEC section 8): a patient's own, an admin's all, a doctor's none; by
+        start."""
+        ...
 
     def patients(
         self, scope: Scope, page: PageRequest, audit: AuditedRead, name: str | None = None
@@ -241,6 +252,31 @@ def appointment_view(appointment: Appointment) -> View:
         "updated_at": appointment.updated_at,
         "late_cancellation": appointment.late_cancellation,
         "rescheduled_from": appointment.rescheduled_from,
+    }
+
+
+def hold_view(hold: Appointment) -> View:
+    return {
+        "id": hold.id,
+        "doctor": hold.doctor_id,
+        "patient": hold.patient_id,
+        "start": hold.start,
+        "end": hold.end,
+        "expires_at": hold.hold_expires_at,
+    }
+
+
+def waitlist_view(entry: WaitlistEntry, now: datetime | None = None) -> View:
+    """``now``: the status as of then (``WaitlistEntry.status_at``); without it, as stored."""
+    return {
+        "id": entry.id,
+        "doctor": entry.doctor_id,
+        "patient": entry.patient_id,
+        "start": entry.start,
+        "end": entry.end,
+        "status": (entry.status_at(now) if now is not None else entry.status).value,
+        "created_at": entry.created_at,
+        "hold": entry.hold_id,
     }
 
 

@@ -31,6 +31,7 @@ class UnitOfWork(ABC):
     webhook_endpoints: ports.WebhookEndpointRepository
     webhooks: ports.WebhookOutbox
     calendar_feeds: ports.CalendarFeedRepository
+    waitlist: ports.WaitlistRepository
 
     #: Set by :meth:`read_only` before entering.
     reading_only = False

@@ -75,6 +75,10 @@ class Appointment(Entity):
     #: How many times it changed since booking: a calendar feed's SEQUENCE (RFC 5545), which
     #: tells a calendar app which version of the event is newer.
     sequence: int = 0
+    #: Set while this row is a hold (SPEC section 8), not yet an appointment: it keeps the slot,
+    #: under the very guarantees that keep a booking's, until this instant; after it, nothing.
+    #: Every appointment read leaves holds out; ``domain.holds`` has their rules.
+    hold_expires_at: datetime | None = None
 
     def __post_init__(self) -> None:
         interval = Interval(self.start, self.end)
@@ -96,6 +100,10 @@ class Appointment(Entity):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def is_hold(self) -> bool:
+        return self.hold_expires_at is not None
 
     # -- who is who -------------------------------------------------------------------------
 

@@ -95,6 +95,25 @@ class OutsideAvailability(InvalidInput):
         )
 
 
+class NotASlotStart(InvalidInput):
+    """Section 8's grid: a patient books where the slot search offers, nowhere in between."""
+
+    def __init__(self, nearest: list[str]) -> None:
+        hint = f" Nearest slot starts: {', '.join(nearest)}." if nearest else ""
+        super().__init__(
+            f"Not a slot start: a booking starts at a slot start of the doctor's calendar.{hint}",
+            {"datetime": ["Not a slot start."], **({"nearest": nearest} if nearest else {})},
+        )
+
+
+class NotWholeMinutes(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "A booking starts on a whole minute (no seconds).",
+            {"datetime": ["Whole minutes only: no seconds or fractions."]},
+        )
+
+
 class SlotUnavailable(Conflict):
     def __init__(self) -> None:
         super().__init__("The doctor already has an appointment at that time.")
@@ -127,6 +146,25 @@ class BeyondHorizon(InvalidInput):
             f"Too far ahead: this doctor can be booked until {latest}.",
             {"datetime": [f"Beyond the booking horizon (until {latest})."]},
         )
+
+
+class WeeklyHoursNeedAChoice(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "The doctor has weekly hours: changing the time zone moves them. Send "
+            '"weekly_hours": "keep_local_times" to keep their local times in the new zone.',
+            {"weekly_hours": ["Required with a new time zone while weekly hours exist."]},
+        )
+
+
+class HoldExpired(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The hold has expired: the slot is no longer kept for the patient.")
+
+
+class TooManyHolds(Conflict):
+    def __init__(self, maximum: int) -> None:
+        super().__init__(f"A patient keeps at most {maximum} holds at once.")
 
 
 class DailyLimitReached(Conflict):

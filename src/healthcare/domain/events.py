@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from healthcare.domain.appointments import Appointment, Status
 from healthcare.domain.errors import InvalidInput
 from healthcare.domain.records import MedicalRecord
+from healthcare.domain.time import wire_text
 
 
 class EventType(StrEnum):
@@ -73,7 +74,7 @@ class Event:
     def body(self) -> str:
         """The JSON body that is signed and sent, byte for byte the same on every attempt."""
         return json.dumps(
-            {"type": str(self.type), "timestamp": _wire(self.occurred_at), "data": self.data},
+            {"type": str(self.type), "timestamp": wire_text(self.occurred_at), "data": self.data},
             separators=(",", ":"),
         )
 
@@ -87,8 +88,8 @@ def appointment_event(kind: EventType, appointment: Appointment, now: datetime) 
             "id": appointment.id,
             "patient": appointment.patient_id,
             "doctor": appointment.doctor_id,
-            "datetime": _wire(appointment.start),
-            "end": _wire(appointment.end),
+            "datetime": wire_text(appointment.start),
+            "end": wire_text(appointment.end),
             "status": str(appointment.status),
         },
     )
@@ -134,13 +135,10 @@ def waitlist_offered(
             "patient": patient_id,
             "doctor": doctor_id,
             "hold": hold_id,
-            "start": _wire(start),
-            "end": _wire(end),
-            "expires_at": _wire(expires_at),
+            "start": wire_text(start),
+            "end": wire_text(end),
+            "expires_at": wire_text(expires_at),
             "status": "offered",
         },
     )
 
-
-def _wire(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -38,3 +38,28 @@ def reminder_for(appointment: Appointment, doctor: Doctor, recipient: str, windo
         body=f"This is a reminder of your appointment with {doctor.name} on {when}.",
         created_at=now,
     )
+
+
+def waitlist_offer_for(
+    entry_id: int,
+    start: datetime,
+    expires_at: datetime,
+    doctor: Doctor,
+    recipient: str,
+    now: datetime,
+) -> OutboxMessage:
+    """The waitlist's offer (SPEC section 8): whom, when (doctor's local time), and until
+    when to book it. One per entry: an entry is offered a slot once."""
+    tz = zone(doctor.timezone)
+    when = start.astimezone(tz).strftime("%A %d %B %Y at %H:%M") + f" ({doctor.timezone})"
+    until = expires_at.astimezone(tz).strftime("%H:%M on %d %B")
+    return OutboxMessage(
+        key=f"waitlist-offer:{entry_id}",
+        recipient=recipient,
+        subject="An earlier appointment is free",
+        body=(
+            f"A slot with {doctor.name} on {when} is kept for you until {until}. "
+            "Book it from your waitlist, or let it go."
+        ),
+        created_at=now,
+    )

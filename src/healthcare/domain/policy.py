@@ -11,7 +11,7 @@ all check against it.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from healthcare.domain.errors import (
@@ -20,7 +20,7 @@ from healthcare.domain.errors import (
     InvalidInput,
     TooShortNotice,
 )
-from healthcare.domain.time import Interval
+from healthcare.domain.time import Interval, wire_text
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,9 @@ class BookingPolicy:
     def check_timing(self, start: datetime, now: datetime) -> None:
         """Minimum notice and horizon (they bind patients; the front desk may override)."""
         if start < self.earliest_start(now):
-            raise TooShortNotice(_wire(self.earliest_start(now)))
+            raise TooShortNotice(wire_text(self.earliest_start(now)))
         if start > self.latest_start(now):
-            raise BeyondHorizon(_wire(self.latest_start(now)))
+            raise BeyondHorizon(wire_text(self.latest_start(now)))
 
     def check_daily_cap(self, booked_that_day: int) -> None:
         if self.max_per_day is not None and booked_that_day >= self.max_per_day:
@@ -127,6 +127,3 @@ CLINIC_DEFAULTS = BookingPolicy(
     min_notice_minutes=120, horizon_days=90, buffer_minutes=0, max_per_day=None, late_cancel_hours=24
 )
 
-
-def _wire(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -6,8 +6,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from healthcare.domain.errors import InvalidInput
-from healthcare.domain.time import Interval
+from healthcare.domain.errors import InvalidInput, NotASlotStart, NotWholeMinutes
+from healthcare.domain.time import Interval, wire_text
 
 MAX_SEARCH = timedelta(days=31)
 
@@ -20,6 +20,33 @@ def search_range(start: datetime, end: datetime) -> Interval:
             "A slot search covers at most 31 days.", {"end": ["At most 31 days after start."]}
         )
     return interval
+
+
+def require_whole_minutes(start: datetime) -> None:
+    """Every booking (an admin's too) starts on a whole minute."""
+    if start.second or start.microsecond:
+        raise NotWholeMinutes()
+
+
+def require_slot_start(
+    start: datetime, windows: Iterable[Interval], appointment_minutes: int
+) -> None:
+    """Section 8's grid: ``start`` is a window's start plus a whole number of appointments, the
+    slot fitting in that window: exactly the starts ``free_slots`` walks. Otherwise
+    ``NotASlotStart`` names the nearest grid starts (busy or not)."""
+    length = timedelta(minutes=appointment_minutes)
+    nearest: set[datetime] = set()
+    for window in windows:
+        last = (window.duration - length) // length  # the index of the last slot that fits
+        if last < 0:
+            continue
+        offset = start - window.start
+        if offset >= timedelta(0) and offset % length == timedelta(0) and offset // length <= last:
+            return
+        below = min(max(offset // length, 0), last)
+        nearest.update(window.start + k * length for k in {below, min(below + 1, last)})
+    closest = sorted(sorted(nearest, key=lambda s: abs(s - start))[:2])
+    raise NotASlotStart([wire_text(s) for s in closest])
 
 
 def free_slots(

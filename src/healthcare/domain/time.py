@@ -18,6 +18,11 @@ def require_aware(value: datetime, field: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
+def wire_text(instant: datetime) -> str:
+    """An instant as the API writes it: UTC, with a ``Z``."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name``; anything else (paths, abbreviations) is invalid input."""
     if name not in _known_zones():

@@ -27,7 +27,7 @@ from dependency_injector.wiring import Provide, inject
 
 from healthcare.application.commands import CreateUser
 from healthcare.application.ports import StorageUnavailable
-from healthcare.application.services import AccountService
+from healthcare.application.services import AccountService, WaitlistService
 from healthcare.application.services.bulk import BulkLoadService
 from healthcare.application.services.jobs import (
     AvailabilityImport,
@@ -271,6 +271,20 @@ def send_reminders(within: Any, job: ReminderJob = Provide["reminder_job"]) -> N
     )
     if report.failed:
         raise Failure(f"{report.failed} message(s) not sent; they stay in the outbox", EXIT_SEND_FAILED)
+
+
+@main.command("process-waitlist")
+@inject
+def process_waitlist(waitlist: WaitlistService = Provide["waitlist_service"]) -> None:
+    """Pass the slots of lapsed waitlist offers to the next waiting entries, and expire the
+    entries whose range has passed, remove expired holds (idempotent; safe beside the API and
+    another run)."""
+    report = waitlist.process()
+    click.echo(
+        f"process-waitlist: {report.passed_on} lapsed offers passed on, {report.offered} new "
+        f"offers, {report.expired_ranges} entries expired, {report.purged_holds} expired holds "
+        "removed"
+    )
 
 
 @main.command("import-availability")

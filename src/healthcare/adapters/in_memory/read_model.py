@@ -7,6 +7,7 @@ read commits its audit events with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from healthcare.adapters.in_memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
@@ -29,11 +30,13 @@ from healthcare.application.read_model import (
     audit_event_view,
     blocked_period_view,
     doctor_view,
+    hold_view,
     name_contains,
     patient_view,
     record_view,
     rule_view,
     user_view,
+    waitlist_view,
     window_view,
 )
 from healthcare.domain.access import Scope
@@ -167,6 +170,7 @@ class InMemoryReadModel:
             a
             for a in appointments
             if scope.sees_appointment(a.doctor_id, a.patient_id)
+            and not a.is_hold
             and (where.include_history or a.id not in history)
             and _given(where.doctor_id, a.doctor_id)
             and _given(where.patient_id, a.patient_id)
@@ -177,9 +181,35 @@ class InMemoryReadModel:
 
     def appointment(self, scope: Scope, appointment_id: int) -> View | None:
         found = self._tables()["appointments"].get(appointment_id)
-        if found is None or not scope.sees_appointment(found.doctor_id, found.patient_id):
+        if (
+            found is None
+            or found.is_hold
+            or not scope.sees_appointment(found.doctor_id, found.patient_id)
+        ):
             return None
         return appointment_view(found)
+
+    def waitlist(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        chosen = (
+            e
+            for e in self._tables()["waitlist"].values()
+            if scope.everyone
+            or (scope.doctor_id is not None and e.doctor_id == scope.doctor_id)
+            or (scope.patient_id is not None and e.patient_id == scope.patient_id)
+        )
+        return _page(chosen, page, lambda e: waitlist_view(e, now), lambda e: e.id)
+
+    def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        if not scope.everyone and scope.patient_id is None:
+            return Page.empty(page)
+        chosen = (
+            a
+            for a in self._tables()["appointments"].values()
+            if a.hold_expires_at is not None
+            and a.hold_expires_at > now
+            and _given(scope.patient_id, a.patient_id)
+        )
+        return _page(chosen, page, hold_view, lambda a: (a.start, a.id))
 
     def patients(
         self, scope: Scope, page: PageRequest, audit: AuditedRead, name: str | None = None
@@ -258,7 +288,9 @@ class InMemoryReadModel:
         if scope.doctor_id is None:
             return set()
         return {
-            a.patient_id for a in tables["appointments"].values() if a.doctor_id == scope.doctor_id
+            a.patient_id
+            for a in tables["appointments"].values()
+            if a.doctor_id == scope.doctor_id and not a.is_hold
         }
 
     @staticmethod

@@ -20,6 +20,7 @@ from healthcare.domain.appointments import ACTIVE, Appointment, Status
 from healthcare.domain.audit import AuditEvent
 from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
+from healthcare.domain.calendar import Calendar
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import (
     DuplicateEmail,
@@ -36,9 +37,9 @@ from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
-from healthcare.domain.calendar import Calendar
 from healthcare.domain.time import Interval, zone
 from healthcare.domain.users import User
+from healthcare.domain.waitlist import EntryStatus, WaitlistEntry
 from healthcare.domain.webhooks import (
     AttemptLog,
     AttemptResult,
@@ -173,6 +174,9 @@ class InMemoryDoctorRepository(_ProfileRepository[Doctor]):
             r.doctor_id == doctor_id for r in self._tables["records"].values()
         )
 
+    def lock(self, doctor_id: int) -> None:
+        """One transaction at a time already (the store's lock)."""
+
     def delete(self, entity_id: int) -> None:
         super().delete(entity_id)
         for name in ("availabilities", "rules", "exceptions"):
@@ -184,6 +188,9 @@ class InMemoryDoctorRepository(_ProfileRepository[Doctor]):
 class InMemoryPatientRepository(_ProfileRepository[Patient]):
     table_name = "patients"
     kind = "patient"
+
+    def lock(self, patient_id: int) -> None:
+        """One transaction at a time already (the store's lock)."""
 
 
 class InMemoryAvailabilityRepository(_Repository[Availability]):
@@ -208,14 +215,54 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
     table_name = "appointments"
 
     def _check(self, entity: Appointment) -> None:
+        """The database's no-overlap guarantees: holds (expired or not) take part, since the
+        guarantees cannot see the clock."""
         if not entity.is_active:
             return
-        if self.active_blocking(entity.doctor_id, entity.blocking, exclude_id=entity.id):
+        others = [a for a in self._rows.values() if a.is_active and a.id != entity.id]
+        if any(a.doctor_id == entity.doctor_id and a.blocking.overlaps(entity.blocking) for a in others):
             raise SlotUnavailable()
-        if self.active_overlapping(
-            entity.interval, patient_id=entity.patient_id, exclude_id=entity.id
-        ):
+        if any(a.patient_id == entity.patient_id and a.interval.overlaps(entity.interval) for a in others):
             raise PatientDoubleBooked()
+
+    def clear_expired_holds(
+        self,
+        now: datetime,
+        doctor_id: int,
+        doctor_span: Interval,
+        patient_id: int | None = None,
+        patient_span: Interval | None = None,
+    ) -> None:
+        for hold in list(self._rows.values()):
+            if hold.hold_expires_at is None or hold.hold_expires_at > now:
+                continue
+            if (hold.doctor_id == doctor_id and hold.blocking.overlaps(doctor_span)) or (
+                patient_span is not None
+                and hold.patient_id == patient_id
+                and hold.interval.overlaps(patient_span)
+            ):
+                del self._rows[hold.id]
+
+    def delete_hold(self, hold_id: int) -> bool:
+        hold = self._rows.get(hold_id)
+        if hold is None or not hold.is_hold:
+            return False
+        del self._rows[hold_id]
+        return True
+
+    def purge_expired_holds(self, now: datetime) -> int:
+        expired = [
+            a.id for a in self._rows.values() if a.hold_expires_at and a.hold_expires_at <= now
+        ]
+        for hold_id in expired:
+            del self._rows[hold_id]
+        return len(expired)
+
+    def live_hold_count(self, patient_id: int, now: datetime) -> int:
+        return sum(
+            a.patient_id == patient_id and a.hold_expires_at is not None and a.hold_expires_at > now
+            for a in self._rows.values()
+        )
 
     def active_overlapping(
         self,
@@ -229,6 +276,7 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
             a
             for a in self._rows.values()
             if a.status in ACTIVE
+            and not a.is_hold
             and a.id != exclude_id
             and (doctor_id is None or a.doctor_id == doctor_id)
             and (patient_id is None or a.patient_id == patient_id)
@@ -236,22 +284,10 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
 
-    def active_blocking(
-        self, doctor_id: int, interval: Interval, exclude_id: int | None = None
-    ) -> list[Appointment]:
-        found = [
-            a
-            for a in self._rows.values()
-            if a.is_active
-            and a.doctor_id == doctor_id
-            and a.id != exclude_id
-            and a.blocking.overlaps(interval)
-        ]
-        return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
-
     def exists_between(self, doctor_id: int, patient_id: int) -> bool:
         return any(
-            a.doctor_id == doctor_id and a.patient_id == patient_id for a in self._rows.values()
+            a.doctor_id == doctor_id and a.patient_id == patient_id and not a.is_hold
+            for a in self._rows.values()
         )
 
     def confirmed_ended_before(self, cutoff: datetime, limit: int) -> list[Appointment]:
@@ -260,7 +296,9 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
         return [copy.deepcopy(a) for a in found[:limit]]
 
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
-        found = [a for a in self._rows.values() if a.is_active and start <= a.start < end]
+        found = [
+            a for a in self._rows.values() if a.is_active and not a.is_hold and start <= a.start < end
+        ]
         return [copy.deepcopy(a) for a in sorted(found, key=lambda a: (a.start, a.id))]
 
 
@@ -299,9 +337,14 @@ class InMemoryCalendarRepository:
         *,
         patient_id: int | None = None,
         exclude_id: int | None = None,
+        now: datetime | None = None,
     ) -> Calendar:
         appointments = [
-            a for a in self._tables["appointments"].values() if a.is_active and a.id != exclude_id
+            a
+            for a in self._tables["appointments"].values()
+            if a.is_active
+            and a.id != exclude_id
+            and (now is None or a.hold_expires_at is None or a.hold_expires_at > now)
         ]
         return Calendar(
             tz=zone(doctor.timezone),
@@ -539,6 +582,7 @@ class InMemoryCalendarFeedRepository(_Repository[CalendarFeed]):
             if (a.doctor_id if kind is FeedOwner.DOCTOR else a.patient_id) == profile_id
             and start <= a.start < end
             and a.id not in history
+            and not a.is_hold
         ]
         return [
             FeedEntry(
@@ -553,6 +597,59 @@ class InMemoryCalendarFeedRepository(_Repository[CalendarFeed]):
             )
             for a in sorted(found, key=lambda a: (a.start, a.id))
         ]
+
+
+class InMemoryWaitlistRepository(_Repository[WaitlistEntry]):
+    table_name = "waitlist"
+
+    def waiting_for(self, doctor_id: int, span: Interval) -> list[WaitlistEntry]:
+        found = [
+            e
+            for e in self._rows.values()
+            if e.doctor_id == doctor_id
+            and e.status is EntryStatus.WAITING
+            and e.range.overlaps(span)
+        ]
+        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: e.id)]
+
+    def claim(self, entry_id: int, offer: Interval, expires_at: datetime) -> bool:
+        entry = self._rows.get(entry_id)
+        if entry is None or entry.status is not EntryStatus.WAITING:
+            return False
+        entry.status, entry.offer, entry.offer_expires_at = EntryStatus.OFFERED, offer, expires_at
+        return True
+
+    def lapse(self, entry_id: int) -> bool:
+        entry = self._rows.get(entry_id)
+        if entry is None or entry.status is not EntryStatus.OFFERED:
+            return False
+        entry.status = EntryStatus.EXPIRED
+        return True
+
+    def by_hold(self, hold_id: int) -> WaitlistEntry | None:
+        found = [
+            e
+            for e in self._rows.values()
+            if e.hold_id == hold_id and e.status is EntryStatus.OFFERED
+        ]
+        return copy.deepcopy(found[0]) if found else None
+
+    def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]:
+        found = [
+            e
+            for e in self._rows.values()
+            if e.status is EntryStatus.OFFERED and e.offer_expires_at <= now
+        ]
+        found.sort(key=lambda e: (e.offer_expires_at, e.id))
+        return [copy.deepcopy(e) for e in found[:limit]]
+
+    def expire_passed(self, now: datetime) -> int:
+        passed = [
+            e for e in self._rows.values() if e.status is EntryStatus.WAITING and e.end <= now
+        ]
+        for entry in passed:
+            entry.status = EntryStatus.EXPIRED
+        return len(passed)
 
 
 class InMemoryTokenRevocations:

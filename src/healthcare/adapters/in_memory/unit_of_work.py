@@ -26,6 +26,7 @@ TABLES = (
     "webhook_messages",
     "webhook_attempts",
     "calendar_feeds",
+    "waitlist",
 )
 
 
@@ -61,6 +62,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.webhook_endpoints = repos.InMemoryWebhookEndpointRepository(self.tables)
         self.webhooks = repos.InMemoryWebhookOutbox(self.tables)
         self.calendar_feeds = repos.InMemoryCalendarFeedRepository(self.tables)
+        self.waitlist = repos.InMemoryWaitlistRepository(self.tables)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -370,6 +370,7 @@ def _feed_entries(owner: Any) -> Select[Any]:
             owner == bindparam("owner"),
             booking.start_at >= bindparam("start"),
             booking.start_at < bindparam("end"),
+            booking.hold_expires_at.is_(None),
             ~exists().where(MOVED.c.rescheduled_from == booking.id),
         )
         .order_by(booking.start_at, booking.id)

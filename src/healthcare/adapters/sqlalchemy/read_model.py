@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    and_,
     bindparam,
     case,
     exists,
@@ -46,6 +48,7 @@ from healthcare.adapters.sqlalchemy.rows import (
     PatientRow,
     RevokedTokenRow,
     UserRow,
+    WaitlistEntryRow,
 )
 from healthcare.adapters.sqlalchemy.transaction import Transaction, reading
 from healthcare.application.ports import (
@@ -198,8 +201,12 @@ def counted(statement: Select[Any]) -> Select[Any]:
 
 
 def treats(doctor_id: Any, patient_id: Any) -> ColumnElement[bool]:
-    """The doctor has (had) an appointment, in any status, with the patient."""
-    return exists().where(OTHER.c.doctor_id == doctor_id, OTHER.c.patient_id == patient_id)
+    """The doctor has (had) an appointment, in any status, with the patient (a hold is none)."""
+    return exists().where(
+        OTHER.c.doctor_id == doctor_id,
+        OTHER.c.patient_id == patient_id,
+        OTHER.c.hold_expires_at.is_(None),
+    )
 
 
 SCOPE_DOCTOR, SCOPE_PATIENT = "scope_doctor", "scope_patient"
@@ -292,7 +299,10 @@ APPOINTMENT_SCOPES = {
     "doctor": APPOINTMENTS.c.doctor_id == bindparam(SCOPE_DOCTOR),
     "patient": APPOINTMENTS.c.patient_id == bindparam(SCOPE_PATIENT),
 }
+#: A row with ``hold_expires_at`` is a hold (SPEC section 8), no appointment (yet).
+BOOKED = APPOINTMENTS.c.hold_expires_at.is_(None)
 APPOINTMENT_FILTERS = (
+    BOOKED,
     given(APPOINTMENTS.c.doctor_id, "doctor_id"),
     given(APPOINTMENTS.c.patient_id, "patient_id"),
     given(APPOINTMENTS.c.status, "status"),
@@ -314,9 +324,56 @@ APPOINTMENT_PAGES = {
     for kind, clause in APPOINTMENT_SCOPES.items()
 }
 APPOINTMENT_ITEMS = {
-    kind: select(*APPOINTMENT).where(APPOINTMENTS.c.id == bindparam("id"), clause)
+    kind: select(*APPOINTMENT).where(APPOINTMENTS.c.id == bindparam("id"), clause, BOOKED)
     for kind, clause in APPOINTMENT_SCOPES.items()
 }
+HOLD = (
+    APPOINTMENTS.c.id,
+    APPOINTMENTS.c.doctor_id.label("doctor"),
+    APPOINTMENTS.c.patient_id.label("patient"),
+    APPOINTMENTS.c.start_at.label("start"),
+    APPOINTMENTS.c.end_at.label("end"),
+    APPOINTMENTS.c.hold_expires_at.label("expires_at"),
+)
+WAITLIST = WaitlistEntryRow.__table__
+WAITLIST_ENTRY = (
+    WAITLIST.c.id,
+    WAITLIST.c.doctor_id.label("doctor"),
+    WAITLIST.c.patient_id.label("patient"),
+    WAITLIST.c.start_at.label("start"),
+    WAITLIST.c.end_at.label("end"),
+    # As of now: a passed range or a lapsed offer is expired before process-waitlist says so.
+    case(
+        (
+            or_(
+                and_(WAITLIST.c.status == "waiting", WAITLIST.c.end_at <= bindparam("now")),
+                and_(
+                    WAITLIST.c.status == "offered",
+                    WAITLIST.c.offer_expires_at <= bindparam("now"),
+                ),
+            ),
+            "expired",
+        ),
+        else_=WAITLIST.c.status,
+    ).label("status"),
+    WAITLIST.c.created_at,
+    WAITLIST.c.hold_id.label("hold"),
+)
+WAITLIST_PAGES = {
+    kind: paged(WAITLIST_ENTRY, clause, order_by=[WAITLIST.c.id])
+    for kind, clause in {
+        "everyone": true(),
+        "doctor": WAITLIST.c.doctor_id == bindparam(SCOPE_DOCTOR),
+        "patient": WAITLIST.c.patient_id == bindparam(SCOPE_PATIENT),
+    }.items()
+}
+#: Live holds, the caller's own (a patient's; an admin's: all), soonest first.
+HOLD_PAGE = paged(
+    HOLD,
+    APPOINTMENTS.c.hold_expires_at > bindparam("now"),
+    given(APPOINTMENTS.c.patient_id, SCOPE_PATIENT),
+    order_by=[APPOINTMENTS.c.start_at, APPOINTMENTS.c.id],
+)
 
 #: A doctor sees the patients they treat; a patient themself.
 PATIENT_SCOPES = {
@@ -515,6 +572,15 @@ class SqlAlchemyReadModel:
     def appointment(self, scope: Scope, appointment_id: int) -> View | None:
         values = {"id": appointment_id, **_scope_values(scope)}
         return self._item(APPOINTMENT_ITEMS[_scope_kind(scope)], values)
+
+    def waitlist(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        statement = WAITLIST_PAGES[_scope_kind(scope)]
+        return self._page(statement, {**_scope_values(scope), "now": now}, page)
+
+    def holds(self, scope: Scope, page: PageRequest, now: datetime) -> Page[View]:
+        if not scope.everyone and scope.patient_id is None:  # a doctor holds nothing
+            return Page.empty(page)
+        return self._page(HOLD_PAGE, {"now": now, SCOPE_PATIENT: scope.patient_id}, page)
 
     def patients(
         self, scope: Scope, page: PageRequest, audit: AuditedRead, name: str | None = None

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import (
     Insert,
     Select,
+    and_,
     bindparam,
     delete,
     exists,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     type_coerce,
     union_all,
@@ -49,6 +51,7 @@ from healthcare.adapters.sqlalchemy.rows import (
     PatientRow,
     RevokedTokenRow,
     UserRow,
+    WaitlistEntryRow,
 )
 from healthcare.adapters.sqlalchemy.transaction import Transaction
 from healthcare.adapters.sqlalchemy.types import UtcDateTime
@@ -65,6 +68,7 @@ from healthcare.domain.patients import Patient
 from healthcare.domain.records import MedicalRecord
 from healthcare.domain.time import Interval, zone
 from healthcare.domain.users import User
+from healthcare.domain.waitlist import EntryStatus, WaitlistEntry
 from healthcare.domain.weekly_hours import AvailabilityRule
 
 E = TypeVar("E", bound=Any)
@@ -176,6 +180,12 @@ DOCTORS_BY_SPECIALIZATION = (
     .where(given(func.lower(DOCTORS.c.specialization), "specialization"))
     .order_by(DOCTORS.c.id)
 )
+LOCK_DOCTOR = (
+    select(DOCTORS.c.id).where(DOCTORS.c.id == bindparam("id")).with_for_update(key_share=True)
+)
+LOCK_PATIENT = (
+    select(PATIENTS.c.id).where(PATIENTS.c.id == bindparam("id")).with_for_update(key_share=True)
+)
 DOCTOR_IS_REFERENCED = select(
     exists().where(APPOINTMENTS.c.doctor_id == bindparam("id"))
     | exists().where(RECORDS.c.doctor_id == bindparam("id"))
@@ -195,6 +205,9 @@ class SqlAlchemyDoctorRepository(RowRepository[Doctor]):
     def is_referenced(self, doctor_id: int) -> bool:
         return bool(self.tx.execute(DOCTOR_IS_REFERENCED, {"id": doctor_id}).scalar())
 
+    def lock(self, doctor_id: int) -> None:
+        self.tx.execute(LOCK_DOCTOR, {"id": doctor_id})
+
     def delete(self, doctor_id: int) -> None:
         # The schema cascades to the windows, weekly hours and blocked periods too; deleting
         # them here as well says so where it happens.
@@ -208,6 +221,9 @@ PATIENT_BY_USER = select(*PATIENTS.columns).where(PATIENTS.c.user_id == bindpara
 
 class SqlAlchemyPatientRepository(RowRepository[Patient]):
     row_type = PatientRow
+
+    def lock(self, patient_id: int) -> None:
+        self.tx.execute(LOCK_PATIENT, {"id": patient_id})
 
     def get_by_user(self, user_id: int) -> Patient | None:
         return self._first(PATIENT_BY_USER, {"user_id": user_id})
@@ -306,7 +322,16 @@ def _calendar_statement() -> Any:
 
     doctor, start, end = bindparam("doctor_id"), bindparam("start"), bindparam("end")
     busy_end = func.coalesce(APPOINTMENTS.c.blocked_until, APPOINTMENTS.c.end_at)
-    active = APPOINTMENTS.c.status.in_(ACTIVE_STATUSES)
+    now = bindparam("now", type_=UtcDateTime())
+    # Appointments and live holds (every hold, without a ``now``); an expired hold is free.
+    active = and_(
+        APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        or_(
+            APPOINTMENTS.c.hold_expires_at.is_(None),
+            now.is_(None),
+            APPOINTMENTS.c.hold_expires_at > now,
+        ),
+    )
     not_excluded = given(APPOINTMENTS.c.id, "exclude_id", operator.ne)
     return union_all(
         part(
@@ -359,6 +384,7 @@ class SqlAlchemyCalendarRepository:
         *,
         patient_id: int | None = None,
         exclude_id: int | None = None,
+        now: datetime | None = None,
     ) -> Calendar:
         calendar = Calendar(tz=zone(doctor.timezone))
         by_kind = {
@@ -376,6 +402,7 @@ class SqlAlchemyCalendarRepository:
                 "earliest": within.start - MAX_BLOCKING,
                 "patient_id": patient_id,
                 "exclude_id": exclude_id,
+                "now": now,
             },
         )
         for kind, row_id, start, end, weekday, start_time, end_time, valid_from, valid_until in rows:
@@ -398,10 +425,13 @@ class SqlAlchemyCalendarRepository:
 
 # -- appointments -------------------------------------------------------------------------------
 
+#: A row with ``hold_expires_at`` is a hold (SPEC section 8), no appointment (yet).
+BOOKED = APPOINTMENTS.c.hold_expires_at.is_(None)
 ACTIVE_OVERLAPPING = (
     select(*APPOINTMENTS.columns)
     .where(
         APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        BOOKED,
         APPOINTMENTS.c.start_at < bindparam("end"),
         APPOINTMENTS.c.end_at > bindparam("start"),
         given(APPOINTMENTS.c.doctor_id, "doctor_id"),
@@ -414,6 +444,7 @@ BETWEEN = select(
     exists().where(
         APPOINTMENTS.c.doctor_id == bindparam("doctor_id"),
         APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+        BOOKED,
     )
 )
 CONFIRMED_ENDED_BEFORE = (
@@ -429,10 +460,41 @@ ACTIVE_STARTING_BETWEEN = (
     select(*APPOINTMENTS.columns)
     .where(
         APPOINTMENTS.c.status.in_(ACTIVE_STATUSES),
+        BOOKED,
         APPOINTMENTS.c.start_at >= bindparam("start"),
         APPOINTMENTS.c.start_at < bindparam("end"),
     )
     .order_by(APPOINTMENTS.c.start_at, APPOINTMENTS.c.id)
+)
+HOLDS = APPOINTMENTS.c.hold_expires_at
+#: Expired holds in the way of a write: the doctor's busy time or the patient's.
+CLEAR_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
+    HOLDS.is_not(None),  # the partial indexes' predicate, spelled out for the planner
+    HOLDS <= bindparam("now"),
+    or_(
+        and_(
+            APPOINTMENTS.c.doctor_id == bindparam("doctor_id"),
+            APPOINTMENTS.c.start_at < bindparam("doctor_end"),
+            APPOINTMENTS.c.start_at > bindparam("earliest"),
+            func.coalesce(APPOINTMENTS.c.blocked_until, APPOINTMENTS.c.end_at)
+            > bindparam("doctor_start"),
+        ),
+        and_(
+            APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+            APPOINTMENTS.c.start_at < bindparam("patient_end"),
+            APPOINTMENTS.c.start_at > bindparam("patient_earliest"),
+            APPOINTMENTS.c.end_at > bindparam("patient_start"),
+        ),
+    ),
+)
+DELETE_HOLD = delete(APPOINTMENTS).where(APPOINTMENTS.c.id == bindparam("id"), HOLDS.is_not(None))
+PURGE_EXPIRED_HOLDS = delete(APPOINTMENTS).where(
+    HOLDS.is_not(None), HOLDS <= bindparam("now")
+)
+LIVE_HOLD_COUNT = select(func.count()).where(
+    APPOINTMENTS.c.patient_id == bindparam("patient_id"),
+    HOLDS.is_not(None),
+    HOLDS > bindparam("now"),
 )
 
 
@@ -467,6 +529,40 @@ class SqlAlchemyAppointmentRepository(RowRepository[Appointment]):
 
     def active_starting_between(self, start: datetime, end: datetime) -> list[Appointment]:
         return self._all(ACTIVE_STARTING_BETWEEN, {"start": start, "end": end})
+
+    def clear_expired_holds(
+        self,
+        now: datetime,
+        doctor_id: int,
+        doctor_span: Interval,
+        patient_id: int | None = None,
+        patient_span: Interval | None = None,
+    ) -> None:
+        patient_span = patient_span or doctor_span
+        self.tx.execute(
+            CLEAR_EXPIRED_HOLDS,
+            {
+                "now": now,
+                "doctor_id": doctor_id,
+                "doctor_start": doctor_span.start,
+                "doctor_end": doctor_span.end,
+                "earliest": doctor_span.start - MAX_BLOCKING,
+                "patient_id": patient_id,
+                "patient_start": patient_span.start,
+                "patient_end": patient_span.end,
+                "patient_earliest": patient_span.start - MAX_BLOCKING,
+            },
+        )
+
+    def purge_expired_holds(self, now: datetime) -> int:
+        return self.tx.execute(PURGE_EXPIRED_HOLDS, {"now": now}).rowcount
+
+    def delete_hold(self, hold_id: int) -> bool:
+        return self.tx.execute(DELETE_HOLD, {"id": hold_id}).rowcount == 1
+
+    def live_hold_count(self, patient_id: int, now: datetime) -> int:
+        values = {"patient_id": patient_id, "now": now}
+        return int(self.tx.execute(LIVE_HOLD_COUNT, values).scalar_one())
 
 
 # -- the rest ----------------------------------------------------------------------------------
@@ -562,6 +658,78 @@ class SqlAlchemyOutboxRepository(RowRepository[OutboxMessage]):
 REVOKE = unless_present(REVOKED, [REVOKED.c.key])
 ANY_REVOKED = select(exists().where(REVOKED.c.key.in_(bindparam("keys", expanding=True))))
 PURGE_EXPIRED = delete(REVOKED).where(REVOKED.c.expires_at <= bindparam("now"))
+
+
+WAITLIST = WaitlistEntryRow.__table__
+WAITING, OFFERED = EntryStatus.WAITING.value, EntryStatus.OFFERED.value
+WAITING_FOR = (
+    select(*WAITLIST.columns)
+    .where(
+        WAITLIST.c.doctor_id == bindparam("doctor_id"),
+        WAITLIST.c.status == WAITING,
+        WAITLIST.c.start_at < bindparam("end"),
+        WAITLIST.c.end_at > bindparam("start"),
+    )
+    .order_by(WAITLIST.c.id)
+)
+CLAIM_ENTRY = (
+    update(WAITLIST)
+    .where(WAITLIST.c.id == bindparam("id_"), WAITLIST.c.status == WAITING)
+    .values(
+        status=OFFERED,
+        offer_start=bindparam("offer_start"),
+        offer_end=bindparam("offer_end"),
+        offer_expires_at=bindparam("offer_expires_at"),
+    )
+)
+LAPSE_ENTRY = (
+    update(WAITLIST)
+    .where(WAITLIST.c.id == bindparam("id_"), WAITLIST.c.status == OFFERED)
+    .values(status=EntryStatus.EXPIRED.value)
+)
+ENTRY_BY_HOLD = select(*WAITLIST.columns).where(
+    WAITLIST.c.hold_id == bindparam("hold_id"), WAITLIST.c.status == OFFERED
+)
+LAPSED_OFFERS = (
+    select(*WAITLIST.columns)
+    .where(WAITLIST.c.status == OFFERED, WAITLIST.c.offer_expires_at <= bindparam("now"))
+    .order_by(WAITLIST.c.offer_expires_at, WAITLIST.c.id)
+    .limit(bindparam("limit"))
+)
+EXPIRE_PASSED = (
+    update(WAITLIST)
+    .where(WAITLIST.c.status == WAITING, WAITLIST.c.end_at <= bindparam("now"))
+    .values(status=EntryStatus.EXPIRED.value)
+)
+
+
+class SqlAlchemyWaitlistRepository(RowRepository[WaitlistEntry]):
+    row_type = WaitlistEntryRow
+
+    def waiting_for(self, doctor_id: int, span: Interval) -> list[WaitlistEntry]:
+        values = {"doctor_id": doctor_id, "start": span.start, "end": span.end}
+        return self._all(WAITING_FOR, values)
+
+    def claim(self, entry_id: int, offer: Interval, expires_at: datetime) -> bool:
+        values = {
+            "id_": entry_id,
+            "offer_start": offer.start,
+            "offer_end": offer.end,
+            "offer_expires_at": expires_at,
+        }
+        return self.tx.execute(CLAIM_ENTRY, values).rowcount == 1
+
+    def lapse(self, entry_id: int) -> bool:
+        return self.tx.execute(LAPSE_ENTRY, {"id_": entry_id}).rowcount == 1
+
+    def by_hold(self, hold_id: int) -> WaitlistEntry | None:
+        return self._first(ENTRY_BY_HOLD, {"hold_id": hold_id})
+
+    def lapsed_offers(self, now: datetime, limit: int) -> list[WaitlistEntry]:
+        return self._all(LAPSED_OFFERS, {"now": now, "limit": limit})
+
+    def expire_passed(self, now: datetime) -> int:
+        return self.tx.execute(EXPIRE_PASSED, {"now": now}).rowcount
 
 
 class SqlAlchemyTokenRevocations:

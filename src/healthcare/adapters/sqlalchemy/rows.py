@@ -26,7 +26,9 @@ from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
 from healthcare.domain.policy import BookingPolicy
 from healthcare.domain.records import MedicalRecord
+from healthcare.domain.time import Interval
 from healthcare.domain.users import Role, User
+from healthcare.domain.waitlist import EntryStatus, WaitlistEntry
 from healthcare.domain.webhooks import AttemptLog, WebhookEndpoint
 from healthcare.domain.weekly_hours import AvailabilityRule
 
@@ -202,11 +204,14 @@ class AppointmentRow(EntityRow[Appointment]):
     late_cancellation: Mapped[bool]
     rescheduled_from: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
     sequence: Mapped[int] = mapped_column(Integer)
+    #: Set while the row is a hold (SPEC section 8), which every appointment read leaves out.
+    hold_expires_at: Mapped[datetime | None]
 
     @classmethod
     def values_of(cls, appointment: Appointment) -> dict[str, Any]:
         return {
             "sequence": appointment.sequence,
+            "hold_expires_at": appointment.hold_expires_at,
             "blocked_until": appointment.blocked_until,
             "late_cancellation": appointment.late_cancellation,
             "rescheduled_from": appointment.rescheduled_from,
@@ -237,6 +242,52 @@ class AppointmentRow(EntityRow[Appointment]):
             late_cancellation=self.late_cancellation,
             rescheduled_from=self.rescheduled_from,
             sequence=self.sequence,
+            hold_expires_at=self.hold_expires_at,
+        )
+
+
+class WaitlistEntryRow(EntityRow[WaitlistEntry]):
+    __tablename__ = "waitlist_entries"
+
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    hold_id: Mapped[int | None]
+    offer_start: Mapped[datetime | None]
+    offer_end: Mapped[datetime | None]
+    offer_expires_at: Mapped[datetime | None]
+
+    @classmethod
+    def values_of(cls, entry: WaitlistEntry) -> dict[str, Any]:
+        return {
+            "doctor_id": entry.doctor_id,
+            "patient_id": entry.patient_id,
+            "start_at": entry.start,
+            "end_at": entry.end,
+            "status": entry.status.value,
+            "created_at": entry.created_at,
+            "hold_id": entry.hold_id,
+            "offer_start": entry.offer.start if entry.offer else None,
+            "offer_end": entry.offer.end if entry.offer else None,
+            "offer_expires_at": entry.offer_expires_at,
+        }
+
+    def to_domain(self) -> WaitlistEntry:
+        offered = self.offer_start is not None and self.offer_end is not None
+        return WaitlistEntry(
+            id=self.id,
+            doctor_id=self.doctor_id,
+            patient_id=self.patient_id,
+            start=self.start_at,
+            end=self.end_at,
+            status=EntryStatus(self.status),
+            created_at=self.created_at,
+            hold_id=self.hold_id,
+            offer=Interval(self.offer_start, self.offer_end) if offered else None,  # type: ignore[arg-type]
+            offer_expires_at=self.offer_expires_at,
         )
 
 

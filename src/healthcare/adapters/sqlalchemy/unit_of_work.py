@@ -43,6 +43,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.webhook_endpoints = integrations.SqlAlchemyWebhookEndpointRepository(tx)
         self.webhooks = integrations.SqlAlchemyWebhookOutbox(tx)
         self.calendar_feeds = integrations.SqlAlchemyCalendarFeedRepository(tx)
+        self.waitlist = repos.SqlAlchemyWaitlistRepository(tx)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -6,9 +6,11 @@ from healthcare.application.services.audit import AuditService
 from healthcare.application.services.availability import AvailabilityService
 from healthcare.application.services.doctors import DoctorService
 from healthcare.application.services.health import HealthService
+from healthcare.application.services.holds import HoldService
 from healthcare.application.services.patients import PatientService
 from healthcare.application.services.records import MedicalRecordService
 from healthcare.application.services.slots import SlotService
+from healthcare.application.services.waitlist import WaitlistService
 
 __all__ = [
     "AccountService",
@@ -17,7 +19,9 @@ __all__ = [
     "AvailabilityService",
     "DoctorService",
     "HealthService",
+    "HoldService",
     "MedicalRecordService",
     "PatientService",
     "SlotService",
+    "WaitlistService",
 ]

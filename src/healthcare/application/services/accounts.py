@@ -25,7 +25,6 @@ from healthcare.application.services.base import Service, found
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.actor import Actor
 from healthcare.domain.audit import Action, Resource
-from healthcare.domain.idempotency import SIGN_UP, claim
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import (
     AuthenticationFailed,
@@ -34,6 +33,7 @@ from healthcare.domain.errors import (
     InvalidCredentials,
     InvalidInput,
 )
+from healthcare.domain.idempotency import SIGN_UP, claim
 from healthcare.domain.patients import Patient
 from healthcare.domain.sign_in import SignInPolicy
 from healthcare.domain.users import Role, User, normalize_email

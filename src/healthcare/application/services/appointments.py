@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from healthcare.application.commands import BookAppointment, UpdateAppointment, given
 from healthcare.application.ports import AppointmentFilter, Clock, Page, PageRequest
 from healthcare.application.read_model import ReadModel, View
-from healthcare.application.services.base import Service, found, not_found
+from healthcare.application.services.base import Service, found
+from healthcare.application.services.slot_checks import (
+    checked_slot,
+    clear_the_way,
+    visible_appointment,
+)
+from healthcare.application.services.waitlist import WaitlistOffers
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
 from healthcare.domain.appointments import (
     Appointment,
     Status,
-    check_bookable,
     require_initial_status,
     require_stated_end,
     slot_for,
     status_named,
     who_is_booked_for,
 )
-from healthcare.domain.calendar import local_day
-from healthcare.domain.doctors import Doctor
 from healthcare.domain.errors import InvalidInput
 from healthcare.domain.events import EventType, appointment_event, step_event
 from healthcare.domain.idempotency import claim, owner_of
 from healthcare.domain.policy import CLINIC_DEFAULTS, BookingPolicy
-from healthcare.domain.time import Interval, zone
+from healthcare.domain.time import Interval
 
 
 class AppointmentService(Service):
@@ -37,10 +38,12 @@ class AppointmentService(Service):
         clock: Clock,
         reads: ReadModel | None = None,
         policy: BookingPolicy = CLINIC_DEFAULTS,
+        offers: WaitlistOffers | None = None,
     ) -> None:
         super().__init__(uow_factory, clock, reads)
         #: The clinic's defaults; each doctor's own choices are applied on top.
         self.policy = policy
+        self.offers = offers or WaitlistOffers(policy)
 
     def book(
         self, actor: Actor, command: BookAppointment, idempotency_key: str | None = None
@@ -73,7 +76,8 @@ class AppointmentService(Service):
             found(uow.patients.get(patient_id), "Patient")
         slot = slot_for(command.start, doctor.appointment_minutes)
         require_stated_end(slot, command.end)
-        policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=None)
+        policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
+        clear_the_way(uow, doctor.id, patient_id, slot, slot.end + policy.buffer, now)
         # The storage refuses a slot the doctor (with the buffer) or the patient is busy in.
         appointment = uow.appointments.add(
             Appointment(
@@ -103,13 +107,20 @@ class AppointmentService(Service):
         self, actor: Actor, appointment_id: int, target: Status, reason: str | None = None
     ) -> Appointment:
         """One lifecycle step (``domain.appointments.TRANSITIONS``); ``reason`` goes with
-        cancelling."""
+        cancelling. A cancellation offers the freed slot to the waitlist, in its transaction."""
+        return self.retrying(lambda: self._move(actor, appointment_id, target, reason))
+
+    def _move(
+        self, actor: Actor, appointment_id: int, target: Status, reason: str | None
+    ) -> Appointment:
         now = self.clock.now()
         with self.uow_factory() as uow:
             appointment = self._visible(uow, actor, appointment_id)
             appointment.move_to(target, actor, now, reason=reason, policy=self.policy)
             uow.appointments.update(appointment)
             uow.webhooks.publish(step_event(appointment, now))
+            if target is Status.CANCELLED:
+                self._freed(uow, appointment, appointment.interval, now)
             uow.commit()
         return appointment
 
@@ -128,14 +139,20 @@ class AppointmentService(Service):
         now = self.clock.now()
         with self.uow_factory() as uow:
             appointment = self._visible(uow, actor, appointment_id)
+            freed: Interval | None = None
             if "start" in changes:
                 appointment.require_can_reschedule(actor)
                 doctor = found(uow.doctors.get(appointment.doctor_id), "Doctor")
                 slot = slot_for(changes["start"], doctor.appointment_minutes)
-                policy = self._check_slot(uow, actor, doctor, slot, now, exclude_id=appointment.id)
+                policy = checked_slot(
+                    uow, self.policy, actor, doctor, slot, now, exclude_id=appointment.id
+                )
+                buffered_end = slot.end + policy.buffer
+                clear_the_way(uow, doctor.id, appointment.patient_id, slot, buffered_end, now)
                 # The old slot stays on record as a cancelled copy, in this same transaction:
                 # the move and its history happen together or not at all.
                 history = uow.appointments.add(appointment.history_copy(now))
+                freed = appointment.interval
                 appointment.reschedule(actor, slot, now, policy.buffer)
                 appointment.rescheduled_from = history.id
             if "reason" in changes:
@@ -161,6 +178,10 @@ class AppointmentService(Service):
                 )
             if moved:
                 uow.webhooks.publish(step_event(appointment, now))
+            if moved and appointment.status is Status.CANCELLED:
+                freed = history.interval if "start" in changes else appointment.interval
+            if freed is not None:
+                self._freed(uow, appointment, freed, now)
             uow.commit()
         return appointment
 
@@ -168,32 +189,9 @@ class AppointmentService(Service):
 
     @staticmethod
     def _visible(uow: UnitOfWork, actor: Actor, appointment_id: int) -> Appointment:
-        appointment = uow.appointments.get(appointment_id)
-        if appointment is not None and appointment.visible_to(actor):
-            return appointment
-        raise not_found("Appointment")
+        return visible_appointment(uow, actor, appointment_id)
 
-    def _check_slot(
-        self,
-        uow: UnitOfWork,
-        actor: Actor,
-        doctor: Doctor,
-        slot: Interval,
-        now: datetime,
-        exclude_id: int | None,
-    ) -> BookingPolicy:
-        """Rules 1-2 and the doctor's booking policy, on the calendar as stored now; the
-        storage refuses an overlap (rule 3, buffer included) when the booking is written.
-        Returns the policy in force."""
-        policy = doctor.policy.over(self.policy)
-        capped = not actor.is_admin and policy.max_per_day is not None
-        # With a daily cap, the doctor's whole local day, to count what it holds already.
-        day = local_day(slot.start, zone(doctor.timezone))
-        around = Interval(min(slot.start, day.start), max(slot.end, day.end)) if capped else slot
-        calendar = uow.calendars.load(doctor, around, exclude_id=exclude_id)
-        check_bookable(slot, now, calendar.open_intervals(slot), blocked=calendar.blocked)
-        if not actor.is_admin:  # the front desk may override notice, horizon and the cap
-            policy.check_timing(slot.start, now)
-            if capped:
-                policy.check_daily_cap(sum(day.start <= busy.start < day.end for busy in calendar.busy))
-        return policy
+    def _freed(self, uow: UnitOfWork, appointment: Appointment, span: Interval, now) -> None:
+        """``span`` of the appointment's doctor is free now: the waitlist hears of it."""
+        doctor = found(uow.doctors.get(appointment.doctor_id), "Doctor")
+        self.offers.offer_freed(uow, doctor, span, now)

@@ -9,7 +9,8 @@ from healthcare.application.commands import (
 )
 from healthcare.application.ports import AvailabilityFilter, Page, PageRequest
 from healthcare.application.read_model import View
-from healthcare.application.services.base import Service, found, managed_doctor
+from healthcare.application.services.base import found, managed_doctor
+from healthcare.application.services.waitlist import OfferingService
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
 from healthcare.domain.availability import (
@@ -22,8 +23,9 @@ from healthcare.domain.time import Interval, zone
 from healthcare.domain.users import Role
 
 
-class AvailabilityService(Service):
+class AvailabilityService(OfferingService):
     def create(self, actor: Actor, command: CreateAvailability) -> Availability:
+        """Open a window; its slots are offered to the waitlist in the same transaction."""
         actor.require_role(Role.DOCTOR, Role.ADMIN)
         now = self.clock.now()
         window = Interval(command.start, command.end)
@@ -34,6 +36,7 @@ class AvailabilityService(Service):
             created = uow.availabilities.add(
                 Availability(doctor_id=doctor.id, start=window.start, end=window.end)  # type: ignore[arg-type]
             )
+            self.offers.offer_freed(uow, doctor, window, now)
             uow.commit()
         return created
 

@@ -25,6 +25,7 @@ from healthcare.application.ports import (
 )
 from healthcare.application.read_model import ReadModel, View
 from healthcare.application.services.base import Service, found, managed_doctor
+from healthcare.application.services.waitlist import WaitlistOffers
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
@@ -48,9 +49,11 @@ class CalendarService(Service):
         clock: Clock,
         reads: ReadModel | None = None,
         policy: BookingPolicy = CLINIC_DEFAULTS,
+        offers: WaitlistOffers | None = None,
     ) -> None:
         super().__init__(uow_factory, clock, reads)
         self.policy = policy
+        self.offers = offers or WaitlistOffers(policy)
 
     # -- weekly hours ------------------------------------------------------------------------
 
@@ -58,6 +61,7 @@ class CalendarService(Service):
         actor.require_role(Role.DOCTOR, Role.ADMIN)
         with self.uow_factory() as uow:
             doctor = managed_doctor(uow, actor, command.doctor_id)
+            uow.doctors.lock(doctor.id)  # type: ignore[arg-type]  # overlap: one check at a time
             today = self.clock.now().astimezone(zone(doctor.timezone)).date()
             rule = AvailabilityRule(
                 doctor_id=doctor.id,  # type: ignore[arg-type]
@@ -70,6 +74,12 @@ class CalendarService(Service):
             validate_rule_hours(rule, doctor.appointment_minutes)
             ensure_rule_fits(rule, uow.rules.for_doctor(rule.doctor_id))
             created = uow.rules.add(rule)
+            # New weekly hours free time up to the booking horizon: the waitlist hears of it.
+            now = self.clock.now()
+            horizon = doctor.policy.over(self.policy).planning_horizon(now)
+            self.offers.offer_freed(
+                uow, doctor, list(created.occurrences(horizon, zone(doctor.timezone))), now
+            )
             uow.commit()
         return created
 
@@ -87,6 +97,7 @@ class CalendarService(Service):
             old = self._rule(uow, rule_id)
             actor.require_calendar_of(old.doctor_id)
             doctor = self._doctor(uow, old.doctor_id)
+            uow.doctors.lock(doctor.id)  # type: ignore[arg-type]  # overlap: one check at a time
             new = replace(old, **given(command))  # replace() re-runs validation
             validate_rule_hours(new, doctor.appointment_minutes)
             ensure_rule_fits(new, uow.rules.for_doctor(doctor.id))  # type: ignore[arg-type]

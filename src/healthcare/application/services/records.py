@@ -48,7 +48,7 @@ class MedicalRecordService(Service):
         if not actor.is_doctor:
             raise PermissionDenied("Only the appointment's doctor writes its record.")
         appointment = uow.appointments.get(command.appointment_id)
-        if appointment is None or not appointment.visible_to(actor):
+        if appointment is None or appointment.is_hold or not appointment.visible_to(actor):
             raise not_found("Appointment")
         record = MedicalRecord.write_for(
             appointment,

@@ -79,7 +79,7 @@ class SlotService(Service):
         # Whole local days around the range, so the daily cap counts every appointment.
         around = Interval(within.start - DAY, within.end + DAY)
         calendar = uow.calendars.load(
-            doctor, around, patient_id=actor.patient_id if bound else None
+            doctor, around, patient_id=actor.patient_id if bound else None, now=now
         )
         slots = free_slots(
             within,

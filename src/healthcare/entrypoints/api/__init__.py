@@ -14,10 +14,12 @@ from healthcare.entrypoints.api import (
     calendar_feeds,
     doctors,
     health,
+    holds,
     patients,
     records,
     slots,
     users,
+    waitlist,
     webhooks,
 )
 
@@ -32,6 +34,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     slots.blp,
     patients.blp,
     appointments.blp,
+    holds.blp,
+    waitlist.blp,
     records.blp,
     audit.blp,
     webhooks.blp,

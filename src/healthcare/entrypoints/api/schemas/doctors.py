@@ -46,9 +46,20 @@ class DoctorPatch(Patch):
             "pattern": TIME_ZONE_PATTERN,
         },
     )
+    weekly_hours = fields.String(
+        validate=validate.OneOf(["keep_local_times"]),
+        metadata={
+            "description": "With a new time zone while the doctor has weekly hours (required "
+            "then, else 409): keep_local_times keeps them at the same local times in the new "
+            "zone; refused (409) if an active appointment would then lie outside the calendar."
+        },
+    )
 
 
 class DoctorIn(DoctorPatch):
+    class Meta(DoctorPatch.Meta):  # type: ignore[name-defined]
+        exclude = ("weekly_hours",)
+
     user_id = Id(data_key="user", required=True)
     name = Name(required=True)
     specialization = Name(required=True)
