@@ -109,3 +109,35 @@ def test_runs_of_process_waitlist_at_once_pass_a_lapsed_offer_on_once(
             engine, "SELECT patient_id FROM appointments WHERE hold_expires_at IS NOT NULL"
         )
         assert holds == [(entries[1].patient_id,)]
+
+
+@pytest.mark.parametrize(("backend", "race"), ENGINES)
+def test_a_cancellation_racing_the_waiting_patients_booking_elsewhere_goes_through(
+    request: pytest.FixtureRequest, backend: str, race: Callable[..., list[str]]
+) -> None:
+    """The waiting patient books the same time with another doctor while the cancellation
+    offers them the freed slot: the cancellation never fails for it, and the patient ends up
+    with exactly one of the two."""
+    url = request.getfixturevalue(f"{backend}_url")
+    with engine_for(url) as engine:
+        _, booked, (entry,), _, _, _ = a_booked_slot_and_a_waiting_entry(engine)
+
+        def another_doctor(uow):
+            doctor = add_doctor(uow)
+            add_window(uow, doctor, at(9), at(17))
+            return doctor.id
+
+        elsewhere = stored(lambda: SqlAlchemyUnitOfWork(engine), another_doctor)
+        attempts = [Cancelling(booked.id), Booking(elsewhere, entry.patient_id, at(10))]
+
+        outcomes = Counter(race(url, NOW, attempts))
+
+        assert outcomes["cancelled"] == 1, outcomes
+        taken = rows(
+            engine,
+            "SELECT doctor_id FROM appointments WHERE status IN ('pending', 'confirmed') "
+            f"AND patient_id = {entry.patient_id}",
+        )
+        assert len(taken) == 1, (outcomes, taken)
+        (status,) = rows(engine, f"SELECT status FROM waitlist_entries WHERE id = {entry.id}")[0]
+        assert (status == "offered") == (taken[0][0] != elsewhere), (status, taken)

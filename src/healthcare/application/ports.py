@@ -258,6 +258,11 @@ class AppointmentRepository(Protocol):
 
     def live_hold_count(self, patient_id: int, now: datetime) -> int: ...
 
+    def add_unless_taken(self, appointment: Appointment) -> Appointment | None:
+        """``add``, except that when a no-overlap guarantee refuses the row (a concurrent
+        transaction took the time meanwhile) it is None and the transaction goes on."""
+        ...
+
     def delete_hold(self, hold_id: int) -> bool:
         """Delete the row if it is still a hold (not booked meanwhile by a concurrent
         transaction); whether it was."""

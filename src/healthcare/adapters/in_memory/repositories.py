@@ -243,6 +243,12 @@ class InMemoryAppointmentRepository(_Repository[Appointment]):
             ):
                 del self._rows[hold.id]
 
+    def add_unless_taken(self, appointment: Appointment) -> Appointment | None:
+        try:
+            return self.add(appointment)
+        except (SlotUnavailable, PatientDoubleBooked):
+            return None
+
     def delete_hold(self, hold_id: int) -> bool:
         hold = self._rows.get(hold_id)
         if hold is None or not hold.is_hold:

@@ -61,7 +61,7 @@ from healthcare.domain.availability import Availability
 from healthcare.domain.blocked_periods import AvailabilityException
 from healthcare.domain.calendar import Calendar
 from healthcare.domain.doctors import Doctor
-from healthcare.domain.errors import IdempotencyKeyTaken
+from healthcare.domain.errors import IdempotencyKeyTaken, PatientDoubleBooked, SlotUnavailable
 from healthcare.domain.idempotency import IdempotencyRecord
 from healthcare.domain.notifications import OutboxMessage
 from healthcare.domain.patients import Patient
@@ -498,6 +498,11 @@ LIVE_HOLD_COUNT = select(func.count()).where(
 )
 
 
+ADD_UNLESS_TAKEN = (
+    postgresql.insert(APPOINTMENTS).on_conflict_do_nothing().returning(APPOINTMENTS.c.id)
+)
+
+
 class SqlAlchemyAppointmentRepository(RowRepository[Appointment]):
     row_type = AppointmentRow
 
@@ -559,6 +564,22 @@ class SqlAlchemyAppointmentRepository(RowRepository[Appointment]):
 
     def delete_hold(self, hold_id: int) -> bool:
         return self.tx.execute(DELETE_HOLD, {"id": hold_id}).rowcount == 1
+
+    def add_unless_taken(self, appointment: Appointment) -> Appointment | None:
+        # PostgreSQL: ON CONFLICT DO NOTHING without a target skips a row an exclusion
+        # constraint refuses, and the transaction lives on. SQLite: a trigger's RAISE(ABORT)
+        # undoes only its statement.
+        if self.tx.dialect == "postgresql":
+            values = AppointmentRow.values_of(appointment)
+            stored_id = self.tx.execute(ADD_UNLESS_TAKEN, values).scalar()
+            if stored_id is None:
+                return None
+            appointment.id = stored_id
+            return appointment
+        try:
+            return self.add(appointment)
+        except (SlotUnavailable, PatientDoubleBooked):
+            return None
 
     def live_hold_count(self, patient_id: int, now: datetime) -> int:
         values = {"patient_id": patient_id, "now": now}

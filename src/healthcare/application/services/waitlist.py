@@ -94,16 +94,19 @@ class WaitlistOffers:
         now: datetime,
     ) -> bool | None:
         """True: offered; False: the entry is no longer waiting; None: its patient is busy
-        then (no write yet: nothing to undo), another slot may suit them."""
+        then, another slot may suit them. Neither refusal fails the transaction that freed
+        the time: a patient who books elsewhere at this very moment is passed over."""
         own = uow.calendars.load(doctor, slot, patient_id=entry.patient_id, now=now)
         if any(slot.overlaps(busy) for busy in own.patient_busy):
             return None
         expires_at = now + self.lasts
-        if not uow.waitlist.claim(entry.id, slot, expires_at):  # type: ignore[arg-type]
-            return False  # offered (or gone) by a transaction that committed meanwhile
         hold = place_hold(entry.patient_id, doctor.id, slot, buffer, now, self.lasts)  # type: ignore[arg-type]
         clear_the_way(uow, doctor.id, entry.patient_id, slot, hold.blocking.end, now)
-        hold = uow.appointments.add(hold)
+        if uow.appointments.add_unless_taken(hold) is None:
+            return None  # taken since the look-up, by a transaction that committed meanwhile
+        if not uow.waitlist.claim(entry.id, slot, expires_at):  # type: ignore[arg-type]
+            uow.appointments.delete_hold(hold.id)  # type: ignore[arg-type]
+            return False  # offered (or gone) by a transaction that committed meanwhile
         entry.offered(hold.id, slot, expires_at)  # type: ignore[arg-type]
         uow.waitlist.update(entry)
         patient = found(uow.patients.get(entry.patient_id), "Patient")
