@@ -53,8 +53,8 @@ def session_blocks(readme: str) -> list[str]:
 
 def test_the_session_blocks_are_found() -> None:
     blocks = session_blocks(README.read_text())
-    assert len(blocks) >= 4
-    assert "create-user" in blocks[0] and "/fhir/R4" in blocks[1]
+    assert len(blocks) >= 5
+    assert "create-user" in blocks[0] and "/fhir/R4" in blocks[1] and "/api/holds/" in blocks[2]
 
 
 def test_the_example_session_runs_as_pasted(tmp_path: Path) -> None:
@@ -83,10 +83,11 @@ def test_the_example_session_runs_as_pasted(tmp_path: Path) -> None:
     assert [a for a in answers if not a.status.startswith("2")] == [], log
     day = (date.today() + timedelta(days=7)).isoformat()
 
-    def body(method: str, path: str) -> Any:
+    def body(method: str, path: str, nth: int = 0) -> Any:
+        """The ``nth`` answer to that method and path (ids read as ``<id>``)."""
         found = [a for a in answers if (a.method, a.path) == (method, path)]
-        assert len(found) == 1, (method, path, log)
-        return found[0].body
+        assert len(found) > nth, (method, path, log)
+        return found[nth].body
 
     assert any(s["start"] == f"{day}T10:30:00Z" for s in body("GET", "/api/doctors/<id>/slots/"))
     booked = body("POST", "/api/appointments/")
@@ -106,6 +107,18 @@ def test_the_example_session_runs_as_pasted(tmp_path: Path) -> None:
     listed = body("GET", "/fhir/R4/Appointment")
     assert {e["resource"]["id"] for e in listed["entry"]} >= {fhir_booked["id"]}
     assert body("PATCH", "/fhir/R4/Appointment/<id>")["status"] == "cancelled"
+    held = body("POST", "/api/holds/")
+    assert (held["start"], held["patient"]) == (f"{day}T15:00:00Z", booked["patient"])
+    from_hold = body("POST", "/api/holds/<id>/book/")
+    assert (from_hold["status"], from_hold["datetime"]) == ("pending", f"{day}T15:00:00Z")
+    assert body("POST", "/api/appointments/", nth=1)["datetime"] == f"{day}T09:00:00Z"
+    assert body("POST", "/api/waitlist/")["status"] == "waiting"
+    assert body("POST", "/api/appointments/<id>/cancel/")["status"] == "cancelled"
+    offer = body("GET", "/api/waitlist/<id>/")
+    assert offer["status"] == "offered" and offer["hold"] is not None
+    from_offer = body("POST", "/api/holds/<id>/book/", nth=1)
+    assert (from_offer["patient"], from_offer["datetime"]) == (
+        booked["patient"], f"{day}T09:00:00Z")
     assert body("POST", "/api/webhooks/")["secret"].startswith("whsec_")
     assert "/api/calendar/" in body("POST", "/api/calendar-feeds/")["url"]
 
