@@ -371,7 +371,9 @@ def _feed_entries(owner: Any) -> Select[Any]:
             booking.start_at >= bindparam("start"),
             booking.start_at < bindparam("end"),
             booking.hold_expires_at.is_(None),
-            ~exists().where(MOVED.c.rescheduled_from == booking.id),
+            ~exists().where(  # IS NOT NULL: the partial index, as in read_model.py
+                MOVED.c.rescheduled_from.is_not(None), MOVED.c.rescheduled_from == booking.id
+            ),
         )
         .order_by(booking.start_at, booking.id)
     )
