@@ -30,6 +30,7 @@ OPERATIONS = {
     "list_doctor": "my appointments, 50, doctor",
     "slots": "free slots, 1 doctor, 1 month",
     "record": "read a record (+ audit write)",
+    "records": "my medical records (+ audit)",
     "doctors": "list of 20 doctors",
 }
 
@@ -62,6 +63,9 @@ def requests(op: str, fixtures: Fixtures, bookings: list[Any]) -> list[tuple[str
             lines.append(("GET", path, rng.choice(tokens), ""))
     elif op == "record":
         lines = [("GET", f"/api/medical-records/{r}/", t, "") for r, t, _ in fixtures.records]
+    elif op == "records":
+        tokens = sorted({t for _, t, _ in fixtures.records})
+        lines = [("GET", "/api/medical-records/", t, "") for t in tokens]
     elif op == "doctors":
         lines = [("GET", "/api/doctors/?page_size=20", t, "") for _, _, t in fixtures.patients]
     if op != "book":
