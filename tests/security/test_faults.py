@@ -21,6 +21,7 @@ from sqlalchemy import text
 from healthcare.adapters.sqlalchemy import create_engine_from_url
 from tests.security.servers import (
     Load,
+    call,
     migrate,
     private_cluster,
     seed,
@@ -76,6 +77,35 @@ def _no_half_written_appointment(url: str) -> None:
     finally:
         engine.dispose()
     assert broken == [] and overlapping == [], (broken, overlapping)
+
+
+@pytest.mark.postgres
+def test_after_a_postgresql_restart_while_idle_every_request_succeeds(tmp_path: Path) -> None:
+    """Issue 19.1: workers that served nothing during the outage hold dead pooled connections;
+    the first request on each replaces its connection instead of answering 503."""
+    require_postgres()
+    with private_cluster() as cluster:
+        migrate(cluster.url)
+        with served(cluster.url, tmp_path) as server:
+            slots = seed(server.base, cluster.url)
+            paths = ["/api/doctors/", "/api/appointments/?page_size=5", "/api/auth/me/"]
+
+            def round_of_requests() -> list[int]:
+                return [
+                    call(server.base, "GET", paths[n % len(paths)], token=slots.admin)[0]
+                    for n in range(60)
+                ]
+
+            assert set(round_of_requests()) == {200}  # every worker's pool holds connections
+            cluster.stop()
+            cluster.start()
+            after = round_of_requests() + [
+                call(server.base, "POST", "/api/appointments/",
+                     {"doctor": d, "patient": p, "datetime": s}, slots.admin)[0]
+                for d, p, s in slots.plan[:10]
+            ]
+            log = server.output.read_text()
+        assert set(after) <= {200, 201} and after.count(201) == 10, (after, log[-3000:])
 
 
 def _refusals(load: Load) -> list[tuple[float, int, str]]:
