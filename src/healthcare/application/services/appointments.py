@@ -9,6 +9,7 @@ from healthcare.application.services.base import Service, found
 from healthcare.application.services.slot_checks import (
     checked_slot,
     clear_the_way,
+    doctor_and_slot,
     visible_appointment,
 )
 from healthcare.application.services.waitlist import WaitlistOffers
@@ -71,10 +72,7 @@ class AppointmentService(Service):
         self, uow: UnitOfWork, actor: Actor, command: BookAppointment, patient_id: int
     ) -> Appointment:
         now = self.clock.now()
-        doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
-        if patient_id != actor.patient_id:  # one's own profile was found with the token
-            found(uow.patients.get(patient_id), "Patient")
-        slot = slot_for(command.start, doctor.appointment_minutes)
+        doctor, slot = doctor_and_slot(uow, actor, command.doctor_id, patient_id, command.start)
         require_stated_end(slot, command.end)
         policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
         clear_the_way(uow, doctor.id, patient_id, slot, slot.end + policy.buffer, now)

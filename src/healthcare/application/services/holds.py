@@ -14,6 +14,7 @@ from healthcare.application.ports import Clock, Page, PageRequest
 from healthcare.application.read_model import ReadModel, View, hold_view
 from healthcare.application.services.base import Service, found, not_found
 from healthcare.application.services.slot_checks import (
+    doctor_and_slot,
     checked_slot,
     clear_the_way,
     visible_appointment,
@@ -22,7 +23,7 @@ from healthcare.application.services.waitlist import WaitlistOffers
 from healthcare.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from healthcare.domain.access import Scope
 from healthcare.domain.actor import Actor
-from healthcare.domain.appointments import Appointment, slot_for, who_is_booked_for
+from healthcare.domain.appointments import Appointment, who_is_booked_for
 from healthcare.domain.events import EventType, appointment_event
 from healthcare.domain.holds import (
     book_hold,
@@ -75,10 +76,7 @@ class HoldService(Service):
         self, uow: UnitOfWork, actor: Actor, command: PlaceHold, patient_id: int
     ) -> Appointment:
         now = self.clock.now()
-        doctor = found(uow.doctors.get(command.doctor_id), "Doctor")
-        if patient_id != actor.patient_id:
-            found(uow.patients.get(patient_id), "Patient")
-        slot = slot_for(command.start, doctor.appointment_minutes)
+        doctor, slot = doctor_and_slot(uow, actor, command.doctor_id, patient_id, command.start)
         policy = checked_slot(uow, self.policy, actor, doctor, slot, now, exclude_id=None)
         uow.patients.lock(patient_id)  # the count and the write, one hold at a time
         require_room_for_a_hold(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from healthcare.application.services.base import not_found
+from healthcare.application.services.base import found, not_found
 from healthcare.application.unit_of_work import UnitOfWork
 from healthcare.domain.actor import Actor
-from healthcare.domain.appointments import Appointment, check_bookable
+from healthcare.domain.appointments import Appointment, check_bookable, slot_for
 from healthcare.domain.calendar import local_day
 from healthcare.domain.doctors import Doctor
 from healthcare.domain.policy import BookingPolicy
@@ -22,6 +22,17 @@ def visible_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int) -> A
     if appointment is not None and not appointment.is_hold and appointment.visible_to(actor):
         return appointment
     raise not_found("Appointment")
+
+
+def doctor_and_slot(
+    uow: UnitOfWork, actor: Actor, doctor_id: int, patient_id: int, start: datetime
+) -> tuple[Doctor, Interval]:
+    """What booking and holding start from: the doctor, the patient checked to exist (one's
+    own profile was found with the token), and the slot of the doctor's length at ``start``."""
+    doctor = found(uow.doctors.get(doctor_id), "Doctor")
+    if patient_id != actor.patient_id:
+        found(uow.patients.get(patient_id), "Patient")
+    return doctor, slot_for(start, doctor.appointment_minutes)
 
 
 def clear_the_way(
